@@ -1,0 +1,135 @@
+"""The book's command line: ``python -m gan_lib {data,train,sample,cache} ...``.
+
+Examples::
+
+    python -m gan_lib data
+    python -m gan_lib train --dataset fashion-mnist --model mlp --steps 3000 --seed 0 --out ckpt.pt
+    python -m gan_lib train --resume ckpt.pt --steps 1000 --out ckpt.pt
+    python -m gan_lib sample ckpt.pt --n 10000 --out samples.pt
+    python -m gan_lib cache warm
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from . import budgets, data, train as trainer
+from .runtime import describe, pick_device
+
+
+def cmd_data(args) -> int:
+    status = 0
+    for name in data.DATASETS:
+        found, looked = data.locate(name)
+        if found is not None:
+            print(f"{name}: found in {found}")
+            continue
+        try:
+            split = data.load_images(name, "test", download=not args.no_download)
+            print(f"{name}: downloaded to {split.source}")
+        except data.DataError as err:
+            print(f"{name}: NOT FOUND.\n{err}\n")
+            status = 1 if name == "fashion-mnist" else status
+    return status
+
+
+def cmd_train(args) -> int:
+    device = pick_device()
+    print(describe(device))
+    if args.resume:
+        gan = trainer.load_gan(args.resume, device)
+        print(f"resuming {args.resume} at step {gan.step}")
+    else:
+        recipe = trainer.Recipe(dataset=args.dataset, model=args.model, batch_size=args.batch_size,
+                                lr_g=args.lr, lr_d=args.lr, d_steps=args.d_steps,
+                                real_target=args.real_target, d_dropout=args.d_dropout)
+        gan = trainer.new_gan(recipe, args.seed, device)
+    num_steps = args.steps if args.steps is not None else budgets.budget(device).gan_steps
+    images = data.load_images(gan.recipe.dataset, "train").images.to(device)
+    seconds_before = gan.seconds
+    trainer.train(gan, images, num_steps, sample_every=max(1, num_steps // 20), progress=not args.quiet)
+    trainer.save_gan(gan, args.out)
+    seconds = gan.seconds - seconds_before
+    h = gan.history
+    print(f"trained {num_steps} steps (now at step {gan.step}) in {seconds:.1f} s, "
+          f"{num_steps * gan.recipe.batch_size * gan.recipe.d_steps / seconds:.0f} real images/s; "
+          f"final losses: D {h['d_loss'][-1]:.3f}, G {h['g_loss'][-1]:.3f}; "
+          f"mean D(x) {h['d_real'][-1]:.3f}, D(G(z)) {h['d_fake_after'][-1]:.3f}")
+    print(f"checkpoint written to {args.out}")
+    return 0
+
+
+def cmd_sample(args) -> int:
+    if args.n < 1:
+        raise SystemExit(f"--n must be at least 1, got {args.n}.")
+    gan = trainer.load_gan(args.checkpoint, pick_device())
+    samples = gan.sample(args.n, seed=args.seed)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(samples, args.out)
+    print(f"wrote {tuple(samples.shape)} samples in [{samples.min():.2f}, {samples.max():.2f}] to {args.out}")
+    return 0
+
+
+def cmd_cache(args) -> int:
+    from . import cache
+    if args.action == "warm":
+        return cache.warm(verbose=True)
+    if args.action == "list":
+        for path in sorted(cache.cache_root().glob("*.pt")):
+            print(f"{path.stat().st_size / 1e6:7.1f} MB  {path.name}")
+        return 0
+    removed = cache.clear()
+    print(f"removed {removed} cached files from {cache.cache_root()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m gan_lib", description="The GAN Generator Book's command line.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("data", help="say where each dataset was found, or what to do to get it")
+    d.add_argument("--no-download", action="store_true", help="only look for local copies")
+    d.set_defaults(func=cmd_data)
+
+    t = sub.add_parser("train", help="train a GAN and write a checkpoint")
+    t.add_argument("--dataset", default="fashion-mnist", choices=sorted(data.DATASETS))
+    t.add_argument("--model", default="mlp", choices=sorted(trainer.MODEL_BUILDERS))
+    t.add_argument("--steps", type=int, default=None,
+                   help="generator steps (default: the budget's gan_steps; see GAN_BOOK_BUDGET)")
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of both networks")
+    t.add_argument("--d-steps", type=int, default=1, help="discriminator steps per generator step (k)")
+    t.add_argument("--real-target", type=float, default=1.0, help="< 1 for one-sided label smoothing")
+    t.add_argument("--d-dropout", type=float, default=0.0, help="dropout in the discriminator")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--resume", default=None, help="continue this checkpoint (its recipe and seed are kept)")
+    t.add_argument("--out", default="gan.pt", help="checkpoint to write (atomically)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("sample", help="draw images from a checkpoint into a tensor file")
+    s.add_argument("checkpoint")
+    s.add_argument("--n", type=int, default=64)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", default="samples.pt", help="torch.save'd N x 1 x 28 x 28 float tensor in [-1, 1]")
+    s.set_defaults(func=cmd_sample)
+
+    c = sub.add_parser("cache", help="the seeded cache of trained models the chapters use")
+    c.add_argument("action", choices=["warm", "list", "clear"])
+    c.set_defaults(func=cmd_cache)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (data.DataError, trainer.TrainingDiverged, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except trainer.CheckpointError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

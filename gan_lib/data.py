@@ -1,0 +1,216 @@
+"""Data for the book: Fashion-MNIST (the default) and MNIST, preloaded; and 2-D toy mixtures.
+
+Images are read once through torchvision's dataset classes and kept as one float
+tensor in [-1, 1] of shape N x 1 x 28 x 28 (the range of the generator's Tanh), so
+a training step indexes a tensor instead of running a per-image PIL pipeline.
+
+Where the files are looked for, in order:
+
+1. ``$GAN_BOOK_DATA`` (a folder holding the four idx files, plain or ``.gz``, or
+   torchvision's ``FashionMNIST/raw/`` / ``MNIST/raw/`` layout);
+2. the book's cache, ``$GAN_BOOK_CACHE/data`` (default ``~/.cache/gan-book/data``);
+3. the Debian package's folder (``apt-get install dataset-fashion-mnist`` gives
+   ``/usr/share/datasets/fashion-mnist/``);
+4. a download through torchvision, where the network allows.
+"""
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+
+class DataError(RuntimeError):
+    """A dataset is missing or its files are damaged; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class _Spec:
+    folder: str                 # torchvision's folder name under ROOT
+    debian: tuple[str, ...]     # where Debian packages put the files
+    train_mean: float           # published mean pixel value (0-255) of the training set
+    classes: tuple[str, ...]
+
+
+FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60_000),
+         "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10_000)}
+
+DATASETS = {
+    "fashion-mnist": _Spec("FashionMNIST", ("/usr/share/datasets/fashion-mnist",), 72.94,
+                           ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")),
+    "mnist": _Spec("MNIST", ("/usr/share/datasets/mnist",), 33.32, tuple(str(d) for d in range(10))),
+}
+
+
+@dataclass
+class ImageData:
+    """A whole split in memory: ``images`` N x 1 x 28 x 28 in [-1, 1], ``labels`` N (int64)."""
+    images: torch.Tensor
+    labels: torch.Tensor
+    class_names: tuple[str, ...]
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def cache_dir() -> Path:
+    """The book's cache folder: ``$GAN_BOOK_CACHE`` or ``~/.cache/gan-book``."""
+    return Path(os.environ.get("GAN_BOOK_CACHE") or Path.home() / ".cache" / "gan-book")
+
+
+def load_images(name: str = "fashion-mnist", split: str = "train", download: bool = True) -> ImageData:
+    """Load a split of ``name`` ("fashion-mnist" or "mnist") as one float tensor in [-1, 1]."""
+    spec = _spec(name)
+    if split not in FILES:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
+    root = _torchvision_root(name, download)
+    from torchvision import datasets
+    cls = datasets.FashionMNIST if name == "fashion-mnist" else datasets.MNIST
+    try:
+        ds = cls(str(root), train=(split == "train"), download=False)
+        pixels, labels = ds.data, ds.targets
+    except Exception as err:  # torchvision reports a short file as a bare shape error
+        raise DataError(f"The {name} files in {root / spec.folder / 'raw'} could not be read ({err}). "
+                        "They are truncated or corrupt: delete that folder and run "
+                        "`python -m gan_lib data` to find or fetch them again.") from err
+    _validate(name, split, pixels, labels, root)
+    images = pixels.to(torch.float32).div_(127.5).sub_(1.0).unsqueeze_(1)
+    return ImageData(images, labels.to(torch.int64), spec.classes, str(root / spec.folder / "raw"))
+
+
+def locate(name: str = "fashion-mnist") -> tuple[Path | None, list[str]]:
+    """Where the idx files of ``name`` are (or None), and every place that was looked at."""
+    spec, looked = _spec(name), []
+    candidates = []
+    if os.environ.get("GAN_BOOK_DATA"):
+        base = Path(os.environ["GAN_BOOK_DATA"]).expanduser()
+        candidates += [base, base / spec.folder / "raw", base / name]
+    candidates.append(cache_dir() / "data" / spec.folder / "raw")
+    candidates += [Path(p) for p in spec.debian]
+    for folder in candidates:
+        looked.append(str(folder))
+        if all(_find(folder, f) for split in FILES.values() for f in split[:2]):
+            return folder, looked
+    return None, looked
+
+
+def _torchvision_root(name: str, download: bool) -> Path:
+    """A folder ROOT with ROOT/<folder>/raw/ holding the decompressed idx files."""
+    spec = _spec(name)
+    found, looked = locate(name)
+    if found is not None and found.name == "raw" and all((found / f).is_file() for s in FILES.values() for f in s[:2]):
+        return found.parent.parent
+    root = cache_dir() / "data"
+    raw = root / spec.folder / "raw"
+    if found is not None:  # decompress (or copy) once into the cache, in torchvision's layout
+        raw.mkdir(parents=True, exist_ok=True)
+        for split in FILES.values():
+            for f in split[:2]:
+                _decompress(_find(found, f), raw / f)
+        return root
+    if download:
+        try:
+            from torchvision import datasets
+            cls = datasets.FashionMNIST if name == "fashion-mnist" else datasets.MNIST
+            cls(str(root), train=True, download=True)
+            cls(str(root), train=False, download=True)
+            return root
+        except Exception as err:  # no network, or a server refused
+            looked.append(f"download through torchvision ({type(err).__name__}: {err})")
+    raise DataError(_missing_message(name, looked))
+
+
+def _find(folder: Path, stem: str) -> Path | None:
+    for candidate in (folder / stem, folder / f"{stem}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _decompress(src: Path, dest: Path) -> None:
+    tmp = dest.with_name(dest.name + ".part")
+    try:
+        with (gzip.open(src, "rb") if src.suffix == ".gz" else open(src, "rb")) as fin, open(tmp, "wb") as fout:
+            shutil.copyfileobj(fin, fout)
+    except (OSError, EOFError) as err:
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"{src} is truncated or corrupt ({err}). Reinstall or re-download it.") from err
+    os.replace(tmp, dest)
+
+
+def _validate(name: str, split: str, pixels: torch.Tensor, labels: torch.Tensor, root: Path) -> None:
+    """Refuse a wrong or damaged dataset instead of training on it silently."""
+    n = FILES[split][2]
+    where = root / _spec(name).folder / "raw"
+    if tuple(pixels.shape) != (n, 28, 28) or tuple(labels.shape) != (n,):
+        raise DataError(f"{name} {split} in {where} has images {tuple(pixels.shape)} and labels "
+                        f"{tuple(labels.shape)}, expected ({n}, 28, 28) and ({n},). Delete the folder and fetch it again.")
+    if int(labels.min()) < 0 or int(labels.max()) > 9:
+        raise DataError(f"{name} {split} labels in {where} are outside 0..9: the label file is corrupt.")
+    if split == "train":
+        mean = pixels.double().mean().item()
+        if not math.isclose(mean, _spec(name).train_mean, abs_tol=0.5):
+            raise DataError(f"The {name} training images in {where} have mean pixel {mean:.2f}, but the published "
+                            f"value is {_spec(name).train_mean}: these are not {name}'s files (another dataset?).")
+
+
+def _missing_message(name: str, looked: list[str]) -> str:
+    spec = _spec(name)
+    files = ", ".join(f"{f}[.gz]" for s in FILES.values() for f in s[:2])
+    hint = ("On Debian or Ubuntu: `sudo apt-get install dataset-fashion-mnist`. " if name == "fashion-mnist" else "")
+    return (f"Could not find the {name} dataset. Looked in:\n  - " + "\n  - ".join(looked) +
+            f"\nTo fix: {hint}Or put the four files ({files}) in a folder and set GAN_BOOK_DATA to it "
+            f"(or use {cache_dir() / 'data' / spec.folder / 'raw'}); with internet access the book downloads them itself.")
+
+
+def _spec(name: str) -> _Spec:
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset {name!r}; choose one of {sorted(DATASETS)}.")
+    return DATASETS[name]
+
+
+def random_batch(images: torch.Tensor, batch_size: int, rng: torch.Generator) -> torch.Tensor:
+    """A minibatch drawn uniformly with replacement; ``rng`` (a CPU generator) makes it repeatable."""
+    if not 0 < batch_size:
+        raise ValueError(f"batch_size must be positive, got {batch_size}.")
+    index = torch.randint(len(images), (batch_size,), generator=rng)
+    return images[index.to(images.device)]
+
+
+# --- 2-D toy mixtures of the mode-collapse literature (chapter 6) ----------------------------
+
+def ring_modes(num_modes: int = 8, radius: float = 1.0) -> torch.Tensor:
+    """Centres of ``num_modes`` Gaussians evenly spaced on a circle."""
+    angle = torch.arange(num_modes, dtype=torch.float64) * (2 * math.pi / num_modes)
+    return radius * torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
+
+
+def grid_modes(values: tuple[float, ...] = (-4.0, -2.0, 0.0, 2.0, 4.0)) -> torch.Tensor:
+    """Centres of the 5 x 5 grid mixture at {-4, -2, 0, 2, 4}^2."""
+    v = torch.tensor(values, dtype=torch.float64)
+    return torch.cartesian_prod(v, v)
+
+
+def sample_mixture(modes: torch.Tensor, std: float, n: int, rng: torch.Generator) -> torch.Tensor:
+    """n samples from the equal-weight mixture of isotropic Gaussians N(mode, std^2 I)."""
+    which = torch.randint(len(modes), (n,), generator=rng)
+    return modes[which] + std * torch.randn(n, modes.shape[1], generator=rng, dtype=modes.dtype)
+
+
+def ring_mixture(n: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """8 Gaussians on the unit circle, std 0.01: (samples, modes)."""
+    modes = ring_modes()
+    return sample_mixture(modes, 0.01, n, rng), modes
+
+
+def grid_mixture(n: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """25 Gaussians on {-4,-2,0,2,4}^2, std 0.05: (samples, modes)."""
+    modes = grid_modes()
+    return sample_mixture(modes, 0.05, n, rng), modes
