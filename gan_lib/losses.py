@@ -1,0 +1,126 @@
+"""The losses of a GAN, derived in chapter 2.
+
+* :func:`bce` - binary cross-entropy of probabilities, Eq. (2.2).
+* :func:`bce_with_logits` - the same loss on logits, in the stable form of Eq. (2.4).
+* :func:`discriminator_loss` - BCE on real (target 1) plus BCE on fake (target 0), Eq. (2.7).
+* :func:`generator_loss` - the non-saturating loss, Eq. (2.9), or the minimax ("saturating") one, Eq. (2.8).
+
+Every loss is a *mean over the batch*, takes a batch of any shape, and keeps torch
+tensors (and their dtype and device) in and out. Bad input is refused with a
+``ValueError`` that says what to do, never silently broadcast: an ``(N, 1)``
+prediction against an ``(N,)`` target would otherwise become an ``(N, N)`` matrix.
+"""
+from __future__ import annotations
+
+import torch
+
+GENERATOR_LOSS_KINDS = ("non_saturating", "saturating")
+
+
+def _check_prediction(x: torch.Tensor, name: str) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}.")
+    if not x.is_floating_point():
+        raise ValueError(f"{name} must be a floating-point tensor, got dtype {x.dtype}; call .float() or .double().")
+    if x.numel() == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(x.shape)}): a mean over an empty batch is undefined.")
+
+
+def _in_unit_interval(x: torch.Tensor) -> bool:
+    # Written so that NaN counts as outside [0, 1].
+    return bool(((x >= 0) & (x <= 1)).all())
+
+
+def _as_target(target: torch.Tensor | float, like: torch.Tensor, like_name: str) -> torch.Tensor:
+    """The target as a tensor of ``like``'s shape, dtype and device; checked, never broadcast.
+
+    A Python number means "this target for every example" and is expanded on purpose.
+    A tensor must already have exactly the prediction's shape.
+    """
+    if isinstance(target, (int, float)) and not isinstance(target, bool):
+        if not 0.0 <= float(target) <= 1.0:
+            raise ValueError(f"target must lie in [0, 1], got {target}.")
+        return torch.full_like(like, float(target))
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target must be a torch.Tensor or a number in [0, 1], got {type(target).__name__}.")
+    if target.shape != like.shape:
+        raise ValueError(
+            f"{like_name} has shape {tuple(like.shape)} but target has shape {tuple(target.shape)}; "
+            "they must match exactly (no broadcasting). For a discriminator output of shape (N, 1), "
+            "make the target with torch.ones_like(output), or reshape one of the two.")
+    if not _in_unit_interval(target):
+        raise ValueError(f"target values must lie in [0, 1]; got min {target.min().item()}, "
+                         f"max {target.max().item()}.")
+    return target.to(dtype=like.dtype, device=like.device)
+
+
+def bce(prob: torch.Tensor, target: torch.Tensor | float) -> torch.Tensor:
+    """Eq. (2.2): mean binary cross-entropy, -(1/N) sum_i [y_i log p_i + (1 - y_i) log(1 - p_i)].
+
+    ``prob`` holds probabilities in [0, 1]. Unlike ``torch.nn.BCELoss`` the log is not
+    clamped at -100: a confident mistake (p = 0 with y = 1) costs ``inf``, the true value.
+    ``0 log 0`` is taken as 0, its limit, so a correct confident prediction costs 0.
+    """
+    _check_prediction(prob, "prob")
+    if not _in_unit_interval(prob):
+        raise ValueError(f"prob must lie in [0, 1]; got min {prob.min().item()}, max {prob.max().item()}. "
+                         "If these are logits (raw network outputs), use bce_with_logits instead.")
+    y = _as_target(target, prob, "prob")
+    log_likelihood = torch.special.xlogy(y, prob) + torch.special.xlogy(1 - y, 1 - prob)
+    return -log_likelihood.mean()
+
+
+class _StableBCEWithLogits(torch.autograd.Function):
+    """Per-example BCE on logits: the value of Eq. (2.4) and, right beside it, its derivative, Eq. (2.5).
+
+    Autograd would differentiate max(a, 0) and |a| separately and get the kink at a = 0
+    wrong (first derivative -y instead of 1/2 - y, second derivative 0 instead of 1/4);
+    the derivative of the sum is smooth, so we give it directly. It is written with
+    torch operations, so second derivatives (Hessians) work too.
+    """
+
+    @staticmethod
+    def forward(ctx, logit: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(logit, target)
+        return logit.clamp(min=0) - logit * target + torch.log1p(torch.exp(-logit.abs()))
+
+    @staticmethod
+    def backward(ctx, grad_out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        logit, target = ctx.saved_tensors
+        return grad_out * (torch.sigmoid(logit) - target), grad_out * (-logit)
+
+
+def bce_with_logits(logit: torch.Tensor, target: torch.Tensor | float) -> torch.Tensor:
+    """Eq. (2.4): mean BCE on logits, (1/N) sum_i [max(a_i, 0) - a_i y_i + log(1 + exp(-|a_i|))].
+
+    Equal to ``bce(sigmoid(logit), target)`` but finite for every finite logit; its gradient
+    is (sigma(a_i) - y_i) / N, Eq. (2.5), exactly, at every logit.
+    """
+    _check_prediction(logit, "logit")
+    y = _as_target(target, logit, "logit")
+    return _StableBCEWithLogits.apply(logit, y).mean()
+
+
+def discriminator_loss(real_logit: torch.Tensor, fake_logit: torch.Tensor,
+                       real_target: torch.Tensor | float = 1.0) -> torch.Tensor:
+    """Eq. (2.7): BCE of the real batch against ``real_target`` plus BCE of the fake batch against 0.
+
+    The result is the *sum of the two batch means*. With ``real_target=1`` and equally many
+    real and fake examples it equals -V(D, G) of Eq. (2.6) estimated on that batch.
+    ``real_target < 1`` is one-sided label smoothing (Eq. (2.13)); the fake target stays 0.
+    """
+    return bce_with_logits(real_logit, real_target) + bce_with_logits(fake_logit, 0.0)
+
+
+def generator_loss(fake_logit: torch.Tensor, kind: str = "non_saturating") -> torch.Tensor:
+    """The quantity the generator minimises, given the discriminator's logits on fake examples.
+
+    * ``"non_saturating"`` - Eq. (2.9): mean -log sigma(a) = BCE against target 1 (the seed's choice).
+    * ``"saturating"`` - Eq. (2.8): mean log(1 - sigma(a)), the minimax loss, computed stably
+      as -softplus(a); it is negative and its gradient vanishes as sigma(a) -> 0.
+    """
+    if kind == "non_saturating":
+        return bce_with_logits(fake_logit, 1.0)
+    if kind == "saturating":
+        return -bce_with_logits(fake_logit, 0.0)
+    raise ValueError(f"kind must be one of {GENERATOR_LOSS_KINDS}, got {kind!r}.")
