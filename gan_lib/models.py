@@ -54,6 +54,16 @@ def mlp_discriminator(hidden: Sequence[int] = (1024, 512, 256), in_dim: int = IM
     return nn.Sequential(*layers)
 
 
+def with_spectral_norm(model: nn.Module) -> nn.Module:
+    """Spectrally normalise every Linear and Conv layer's weight (Miyato et al. 2018), in place."""
+    for name, layer in model.named_children():
+        if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            setattr(model, name, nn.utils.parametrizations.spectral_norm(layer))
+        else:
+            with_spectral_norm(layer)
+    return model
+
+
 def num_params(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -68,3 +78,67 @@ def _check_widths(first: int, hidden: Sequence[int]) -> None:
     widths = [first, *hidden]
     if any((not isinstance(w, int)) or w < 1 for w in widths):
         raise ValueError(f"layer widths must be positive ints, got {widths}.")
+
+
+# --- DCGAN (chapter 5) -----------------------------------------------------------------------
+# Radford et al. (2015), scaled to 28 x 28: no pooling and no hidden fully connected layers
+# (strided convolutions in D, transposed ones in G), batch norm everywhere except G's output
+# and D's input, ReLU in G, LeakyReLU(0.2) in D, Tanh output, weights drawn from N(0, 0.02).
+
+def conv_out_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
+    """Eq. (5.1): side of a Conv2d's output, floor((size + 2 padding - kernel) / stride) + 1."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def conv_transpose_out_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
+    """Eq. (5.2): side of a ConvTranspose2d's output, (size - 1) stride - 2 padding + kernel."""
+    return (size - 1) * stride - 2 * padding + kernel
+
+
+def dcgan_generator(latent_dim: int = LATENT_DIM, width: int = 64) -> nn.Sequential:
+    """DCGAN generator: z (N x latent_dim) -> 2w x 7 x 7 -> w x 14 x 14 -> image 1 x 28 x 28 in [-1, 1].
+
+    The first layer is a 7 x 7 transposed convolution of z seen as a 1 x 1 image (the same map
+    as a Linear layer to 2w * 49 numbers); the next two double the side (kernel 4, stride 2,
+    padding 1). Layers followed by batch norm have no bias: the norm's shift replaces it.
+    """
+    _check_widths(latent_dim, [width])
+    assert conv_transpose_out_size(1, 7) == 7 and conv_transpose_out_size(7, 4, 2, 1) == 14
+    assert conv_transpose_out_size(14, 4, 2, 1) == 28
+    net = nn.Sequential(
+        nn.Unflatten(1, (latent_dim, 1, 1)),                                   # latent_dim x 1 x 1
+        nn.ConvTranspose2d(latent_dim, 2 * width, 7, bias=False), nn.BatchNorm2d(2 * width), nn.ReLU(),  # 7 x 7
+        nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),     # 14 x 14
+        nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh(),                      # 1 x 28 x 28, no batch norm
+    )
+    return dcgan_init(net)
+
+
+def dcgan_discriminator(width: int = 64, slope: float = 0.2) -> nn.Sequential:
+    """DCGAN discriminator: image 1 x 28 x 28 -> w x 14 x 14 -> 2w x 7 x 7 -> logit (N x 1).
+
+    The mirror of :func:`dcgan_generator`, except that its first layer has no batch norm
+    (it would normalise away the images' own statistics) and its output is a logit, not Tanh.
+    """
+    _check_widths(width, [])
+    assert conv_out_size(28, 4, 2, 1) == 14 and conv_out_size(14, 4, 2, 1) == 7 and conv_out_size(7, 7) == 1
+    net = nn.Sequential(
+        nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(slope),                     # 14 x 14, no batch norm
+        nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * width), nn.LeakyReLU(slope),  # 7 x 7
+        nn.Conv2d(2 * width, 1, 7), nn.Flatten(),                              # 1 x 1 -> N x 1 logit
+    )
+    return dcgan_init(net)
+
+
+@torch.no_grad()
+def dcgan_init(model: nn.Module, std: float = 0.02) -> nn.Module:
+    """DCGAN's initialisation, in place: conv weights ~ N(0, std^2), batch-norm scales ~ N(1, std^2), shifts and biases 0."""
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, std)
+            nn.init.zeros_(m.bias)
+    return model

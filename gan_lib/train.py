@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from . import models
+from . import conditional, models
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint  # noqa: F401 (re-exported)
 from .data import random_batch
 from .losses import discriminator_loss, generator_loss
@@ -41,24 +41,48 @@ class Recipe:
     d_steps: int = 1               # k discriminator steps per generator step
     real_target: float = 1.0       # < 1: one-sided label smoothing (Salimans et al. 2016)
     d_dropout: float = 0.0
+    d_spectral_norm: bool = False  # spectral normalisation of D's layers (Miyato et al. 2018)
+    r1_gamma: float = 0.0          # > 0: R1 penalty (gamma/2) E||grad_x D(x)||^2 on real images (Mescheder et al. 2018)
     g_loss: str = "non_saturating"
     latent_dim: int = models.LATENT_DIM
+    num_classes: int = 0           # > 0: a conditional GAN, G(z, y) and D(x, y) (chapter 8); 0: unconditional
+    subset_per_class: int = 0      # > 0: train on this many images per class, drawn with the run's seed; 0: all
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.d_steps < 1:
             raise ValueError(f"batch_size and d_steps must be >= 1, got {self.batch_size} and {self.d_steps}.")
         if not 0.0 < self.real_target <= 1.0:
             raise ValueError(f"real_target must be in (0, 1], got {self.real_target}.")
+        if self.r1_gamma < 0:
+            raise ValueError(f"r1_gamma must be >= 0, got {self.r1_gamma}.")
         if self.model not in MODEL_BUILDERS:
             raise ValueError(f"Unknown model {self.model!r}; choose one of {sorted(MODEL_BUILDERS)}.")
+        if (self.model in CONDITIONAL_MODELS) != (self.num_classes > 0):
+            raise ValueError(f"model {self.model!r} with num_classes={self.num_classes}: conditional models "
+                             f"{sorted(CONDITIONAL_MODELS)} need num_classes >= 2, the others num_classes=0.")
+        if self.subset_per_class < 0:
+            raise ValueError(f"subset_per_class must be >= 0 (0 = all data), got {self.subset_per_class}.")
 
 
 def _mlp(recipe: Recipe) -> tuple[nn.Module, nn.Module]:
-    return (models.mlp_generator(recipe.latent_dim),
-            models.mlp_discriminator(dropout=recipe.d_dropout))
+    discriminator = models.mlp_discriminator(dropout=recipe.d_dropout)
+    if recipe.d_spectral_norm:
+        discriminator = models.with_spectral_norm(discriminator)
+    return models.mlp_generator(recipe.latent_dim), discriminator
 
 
-MODEL_BUILDERS = {"mlp": _mlp}
+def _dcgan(recipe: Recipe) -> tuple[nn.Module, nn.Module]:
+    discriminator = models.dcgan_discriminator()
+    if recipe.d_dropout > 0:
+        raise ValueError("d_dropout is an option of the MLP discriminator only; set it to 0 for model='dcgan'.")
+    if recipe.d_spectral_norm:
+        discriminator = models.with_spectral_norm(discriminator)
+    return models.dcgan_generator(recipe.latent_dim), discriminator
+
+
+MODEL_BUILDERS = {"mlp": _mlp, "dcgan": _dcgan}
+MODEL_BUILDERS["cmlp"] = lambda r: conditional.cmlp(r.latent_dim, r.num_classes, r.d_dropout, r.d_spectral_norm)
+CONDITIONAL_MODELS = {"cmlp"}  # models called as G(z, y) and D(x, y)
 
 
 @dataclass
@@ -82,20 +106,26 @@ class GAN:
         return self.fixed_z.device
 
     @torch.no_grad()
-    def sample(self, n: int, seed: int = 0) -> torch.Tensor:
-        """n generated images (n x 1 x 28 x 28 in [-1, 1], on the CPU), z drawn on the CPU with ``seed``."""
+    def sample(self, n: int, seed: int = 0, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """n generated images (n x 1 x 28 x 28 in [-1, 1], on the CPU), z drawn on the CPU with ``seed``.
+
+        A conditional model makes image i of class ``labels[i]`` (default: the classes in turn).
+        """
         z = torch.randn(n, self.recipe.latent_dim, generator=torch.Generator().manual_seed(seed))
-        return self._generate(z)
+        return self._generate(z, labels)
 
     @torch.no_grad()
     def sample_fixed(self) -> torch.Tensor:
         """The generator's images for ``fixed_z``, on the CPU: the same noise all run long."""
         return self._generate(self.fixed_z)
 
-    def _generate(self, z: torch.Tensor) -> torch.Tensor:
+    def _generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        labels = conditional.check_sample_labels(labels, len(z), self.recipe.num_classes)
         was_training = self.generator.training
         self.generator.eval()
-        out = torch.cat([self.generator(chunk.to(self.device)).cpu() for chunk in z.split(1000)])
+        ys = labels.split(1000) if labels is not None else [None] * len(z.split(1000))
+        out = torch.cat([conditional.call(self.generator, chunk.to(self.device), None if y is None else y.to(self.device))
+                         .cpu() for chunk, y in zip(z.split(1000), ys)])
         self.generator.train(was_training)
         return out
 
@@ -115,32 +145,45 @@ def new_gan(recipe: Recipe, seed: int, device: torch.device | str = "cpu", num_f
 
 
 def train(gan: GAN, images: torch.Tensor, num_steps: int, sample_every: int = 0,
-          progress: bool | None = None) -> GAN:
+          progress: bool | None = None, labels: torch.Tensor | None = None) -> GAN:
     """Run ``num_steps`` generator steps (each after ``d_steps`` discriminator steps) on ``images``.
 
-    ``images`` is the preloaded N x 1 x 28 x 28 tensor in [-1, 1], on ``gan.device``.
+    ``images`` is the preloaded N x 1 x 28 x 28 tensor in [-1, 1], on ``gan.device``; a conditional
+    recipe (``num_classes`` > 0) needs their N ``labels`` as well, and draws fake labels uniformly.
     Every ``sample_every`` steps the generator's output on ``gan.fixed_z`` is stored
     in the history. Raises :class:`TrainingDiverged` on a NaN or infinite loss.
     """
     r, G, D = gan.recipe, gan.generator, gan.discriminator
     if images.device != gan.device:
         raise ValueError(f"images are on {images.device} but the models on {gan.device}: move them with .to().")
+    conditional.check_train_labels(labels, len(images), r.num_classes)
     start = time.perf_counter()
     for _ in _steps(num_steps, progress):
         # Discriminator: real images towards real_target, generated ones towards 0 (Eq. (2.8)).
         for _ in range(r.d_steps):
-            real = random_batch(images, r.batch_size, gan.batch_rng)
+            real_y = fake_y = None  # class labels: a conditional GAN's only (chapter 8)
+            if labels is None:
+                real = random_batch(images, r.batch_size, gan.batch_rng)
+            else:
+                real, real_y = conditional.random_labeled_batch(images, labels, r.batch_size, gan.batch_rng)
             z = torch.randn(r.batch_size, r.latent_dim, generator=gan.noise_rng, device=gan.device)
-            fake = G(z)
-            real_logit, fake_logit = D(real), D(fake.detach())  # detach: D's loss must not reach G
+            if labels is not None:
+                fake_y = torch.randint(r.num_classes, (r.batch_size,), generator=gan.noise_rng, device=gan.device)
+            fake = conditional.call(G, z, fake_y)
+            if r.r1_gamma > 0:
+                real.requires_grad_(True)
+            real_logit = conditional.call(D, real, real_y)
+            fake_logit = conditional.call(D, fake.detach(), fake_y)  # detach: D's loss must not reach G
             d_loss = discriminator_loss(real_logit, fake_logit, real_target=r.real_target)
+            if r.r1_gamma > 0:
+                d_loss = d_loss + r1_penalty(real_logit, real, r.r1_gamma)
             gan.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             d_grad_norm = _grad_norm(D)
             gan.opt_d.step()
         # Generator: D is frozen, so G's backward pass computes no gradients for D's weights.
         D.requires_grad_(False)
-        fake_logit_after = D(fake)
+        fake_logit_after = conditional.call(D, fake, fake_y)
         g_loss = generator_loss(fake_logit_after, kind=r.g_loss)
         gan.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
@@ -155,6 +198,12 @@ def train(gan: GAN, images: torch.Tensor, num_steps: int, sample_every: int = 0,
             gan.history["samples"].append(gan.sample_fixed().half())
     gan.seconds += time.perf_counter() - start
     return gan
+
+
+def r1_penalty(real_logit: torch.Tensor, real: torch.Tensor, gamma: float) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): (gamma / 2) * mean over real images of ||d logit / d x||^2."""
+    (grad,) = torch.autograd.grad(real_logit.sum(), real, create_graph=True)
+    return 0.5 * gamma * grad.pow(2).flatten(1).sum(1).mean()
 
 
 def _record(gan: GAN, d_loss, g_loss, real_logit, fake_logit, fake_logit_after, g_norm, d_norm) -> None:

@@ -1,0 +1,82 @@
+import gzip
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from gan_lib import data
+
+DEBIAN = Path("/usr/share/datasets/fashion-mnist")
+needs_fashion = pytest.mark.skipif(data.locate("fashion-mnist")[0] is None,
+                                   reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
+
+
+@needs_fashion
+def test_fashion_mnist_loads_preloaded_in_range():
+    test = data.load_images("fashion-mnist", "test")
+    assert test.images.shape == (10_000, 1, 28, 28) and test.images.dtype == torch.float32
+    assert test.images.min() == -1 and test.images.max() == 1
+    assert torch.equal(test.labels.bincount(), torch.full((10,), 1000))
+    assert test.class_names[0] == "T-shirt/top" and len(test.class_names) == 10
+
+
+def test_missing_dataset_names_places_and_fix(isolated_data):
+    with pytest.raises(data.DataError) as info:
+        data.load_images("fashion-mnist", download=False)
+    message = str(info.value)
+    assert "fashion-mnist" in message and str(isolated_data) in message
+    assert "apt-get install dataset-fashion-mnist" in message and "GAN_BOOK_DATA" in message
+
+
+def test_failed_download_is_reported(isolated_data, monkeypatch):
+    from torchvision import datasets
+
+    def no_network(*args, **kwargs):
+        raise OSError("network unreachable")
+    monkeypatch.setattr(datasets.MNIST, "__init__", no_network)
+    with pytest.raises(data.DataError, match="network unreachable"):
+        data.load_images("mnist", download=True)
+
+
+@pytest.mark.skipif(not DEBIAN.is_dir(), reason="Debian's dataset-fashion-mnist not installed")
+@pytest.mark.parametrize("damage", ["truncated_gzip", "truncated_idx"])
+def test_truncated_file_gives_clear_error(isolated_data, damage):
+    for f in DEBIAN.glob("*.gz"):
+        shutil.copy(f, isolated_data / f.name)
+    victim = isolated_data / "train-images-idx3-ubyte.gz"
+    if damage == "truncated_gzip":
+        victim.write_bytes(victim.read_bytes()[:100_000])
+    else:
+        raw = gzip.decompress(victim.read_bytes())
+        victim.write_bytes(gzip.compress(raw[: len(raw) // 2]))
+    with pytest.raises(data.DataError, match="truncated or corrupt"):
+        data.load_images("fashion-mnist", download=False)
+
+
+def test_unknown_dataset_and_split():
+    with pytest.raises(ValueError, match="Unknown dataset"):
+        data.load_images("cifar")
+    with pytest.raises(ValueError, match="split"):
+        data.load_images("fashion-mnist", "valid")
+
+
+def test_random_batch_is_repeatable():
+    images = torch.arange(100.0).view(100, 1, 1, 1)
+    a = data.random_batch(images, 8, torch.Generator().manual_seed(1))
+    b = data.random_batch(images, 8, torch.Generator().manual_seed(1))
+    assert torch.equal(a, b) and a.shape == (8, 1, 1, 1)
+    with pytest.raises(ValueError):
+        data.random_batch(images, 0, torch.Generator())
+
+
+def test_toy_mixtures():
+    rng = torch.Generator().manual_seed(0)
+    ring, ring_modes = data.ring_mixture(2500, rng)
+    grid, grid_modes = data.grid_mixture(2500, rng)
+    assert ring.shape == grid.shape == (2500, 2)
+    assert ring_modes.shape == (8, 2) and torch.allclose(ring_modes.norm(dim=1), torch.ones(8, dtype=torch.float64))
+    assert grid_modes.shape == (25, 2) and set(grid_modes[:, 0].tolist()) == {-4.0, -2.0, 0.0, 2.0, 4.0}
+    nearest = torch.cdist(ring, ring_modes).min(dim=1).values
+    assert nearest.max() < 6 * 0.01  # std 0.01
+    assert torch.cdist(grid, grid_modes).min(dim=1).values.max() < 6 * 0.05
