@@ -25,7 +25,6 @@ ENV_VAR = "GAN_BOOK_BUDGET"
 class Budget:
     name: str
     gan_steps: int          # generator updates of an image GAN (chapters 4-8)
-    conv_gan_steps: int     # generator updates of the convolutional GAN (chapter 5)
     toy_steps: int          # generator updates of a 2-D toy GAN (chapter 6)
     classifier_steps: int   # updates of the evaluation classifier
     fd_samples: int         # images per side in the book's Frechet distance
@@ -36,13 +35,13 @@ class Budget:
 
 
 BUDGETS: dict[str, Budget] = {
-    "smoke": Budget("smoke", gan_steps=40, conv_gan_steps=10, toy_steps=50,
+    "smoke": Budget("smoke", gan_steps=40, toy_steps=50,
                     classifier_steps=40, fd_samples=500, demo_steps=5),
-    "cpu": Budget("cpu", gan_steps=3000, conv_gan_steps=600, toy_steps=2000,
-                  classifier_steps=1500, fd_samples=10_000, demo_steps=100),
-    "gpu": Budget("gpu", gan_steps=20_000, conv_gan_steps=10_000, toy_steps=10_000,
+    "cpu": Budget("cpu", gan_steps=3000, toy_steps=2000,
+                  classifier_steps=2000, fd_samples=10_000, demo_steps=100),
+    "gpu": Budget("gpu", gan_steps=20_000, toy_steps=10_000,
                   classifier_steps=4000, fd_samples=10_000, demo_steps=200),
-    "full": Budget("full", gan_steps=50_000, conv_gan_steps=30_000, toy_steps=20_000,
+    "full": Budget("full", gan_steps=50_000, toy_steps=20_000,
                    classifier_steps=6000, fd_samples=10_000, demo_steps=200),
 }
 
