@@ -86,6 +86,50 @@ def cmd_cache(args) -> int:
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    from . import cache, metrics
+    import json
+    if not Path(args.samples).is_file():
+        raise ValueError(f"No samples file at {args.samples}. Write one with "
+                         "`python -m gan_lib sample CHECKPOINT --n 10000 --out samples.pt`.")
+    try:
+        samples = torch.load(args.samples, weights_only=True)
+    except Exception as err:
+        raise ValueError(f"{args.samples} is not a torch tensor file ({type(err).__name__}); "
+                         "write one with `python -m gan_lib sample`.") from err
+    if not isinstance(samples, torch.Tensor) or samples.dim() != 4 or tuple(samples.shape[1:]) != (1, 28, 28):
+        shape = tuple(samples.shape) if isinstance(samples, torch.Tensor) else type(samples).__name__
+        raise ValueError(f"{args.samples} holds {shape}, expected an N x 1 x 28 x 28 tensor in [-1, 1] "
+                         "(write one with `python -m gan_lib sample CHECKPOINT --n 10000`).")
+    device = pick_device()
+    test = data.load_images(args.dataset, "test")
+    n = min(len(samples), len(test))  # the same count on both sides: the FD depends on it (chapter 7)
+    if n < 2:
+        raise ValueError(f"{args.samples} holds {len(samples)} image; the Frechet distance needs at least 2.")
+    net = cache.trained_classifier(args.dataset, device=device, verbose=not args.json)
+    scores = metrics.evaluate(net, samples[:n].float(), test.images[:n])
+    scores = {"samples": str(args.samples), "dataset": args.dataset, **scores,
+              "classes": list(test.class_names)}
+    if args.json:
+        print(json.dumps(scores))
+        return 0
+    book_n = budgets.budget(device).fd_samples
+    print(f"{n} generated images against {n} {args.dataset} test images")
+    print(f"Frechet distance (classifier features): {scores['fd']:.2f}"
+          + ("" if n == book_n else f"  (the book's count is {book_n}; FDs at other counts are not comparable)"))
+    print(f"Inception Score (classifier): {scores['inception_score']:.2f} of at most {len(test.class_names)}")
+    print(f"classes covered (>= 1% of images): {scores['classes_covered']} of {len(test.class_names)}")
+    print(f"KL(class histogram || uniform): {scores['kl_uniform']:.4f} nats")
+    for name, count in zip(test.class_names, scores["histogram"]):
+        print(f"  {name:<12}{count:>7}")
+    return 0
+
+
+def cmd_student_edition(args) -> int:
+    from . import student
+    return student.main(Path(args.root), Path(args.out), book=args.book)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gan_lib", description="The GAN Generator Book's command line.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -120,6 +164,19 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cache", help="the seeded cache of trained models the chapters use")
     c.add_argument("action", choices=["warm", "list", "clear"])
     c.set_defaults(func=cmd_cache)
+
+    e = sub.add_parser("evaluate", help="the chapter-7 metrics of a tensor of generated images")
+    e.add_argument("samples", help="torch.save'd N x 1 x 28 x 28 tensor in [-1, 1] (from `sample`)")
+    e.add_argument("--dataset", default="fashion-mnist", choices=sorted(data.DATASETS))
+    e.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
+    e.set_defaults(func=cmd_evaluate)
+
+    st = sub.add_parser("student-edition", help="the chapters without solutions (notebooks; --book: the HTML too)")
+    st.add_argument("out", help="folder to write (e.g. student_edition): OUT/chapters/*.ipynb, OUT/_build/html")
+    st.add_argument("--book", action="store_true",
+                    help="also build the HTML from the main build's executed notebooks (run `jupyter-book build` first)")
+    st.add_argument("--root", default=".", help="the book's repository root (default: the current folder)")
+    st.set_defaults(func=cmd_student_edition)
     return p
 
 

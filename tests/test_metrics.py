@@ -1,0 +1,198 @@
+"""The chapter-7 metrics: Frechet distance, Inception Score, class coverage, nearest neighbours, and the
+classifier cache. Small, synthetic inputs; nothing here needs a dataset."""
+import numpy as np
+import pytest
+import torch
+
+from gan_lib import cache, checkpoint, metrics
+from gan_lib.data import ImageData
+
+
+def _random_cov(rng, d):
+    a = rng.normal(size=(d, d))
+    return a @ a.T + 0.1 * np.eye(d)
+
+
+def test_identical_sets_are_at_distance_zero():
+    rng = np.random.default_rng(0)
+    mu, cov = rng.normal(size=6), _random_cov(rng, 6)
+    assert abs(metrics.frechet_distance(mu, cov, mu, cov)) < 1e-9
+    features = torch.randn(300, 8, generator=torch.Generator().manual_seed(0))
+    stats = metrics.gaussian_stats(features)
+    assert abs(metrics.frechet_distance(*stats, *stats)) < 1e-9
+    assert abs(metrics.frechet_distance_sqrtm(*stats, *stats)) < 1e-6
+
+
+def test_diagonal_gaussians_give_the_closed_form():
+    # Commuting (diagonal) covariances: FD = ||mu1 - mu2||^2 + sum_i (sqrt(a_i) - sqrt(b_i))^2.
+    mu1, mu2 = np.array([0.0, 1.0, -2.0]), np.array([1.0, 1.0, 0.5])
+    a, b = np.array([1.0, 4.0, 0.25]), np.array([9.0, 1.0, 0.25])
+    expected = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(a) - np.sqrt(b)) ** 2)
+    assert metrics.frechet_distance(mu1, np.diag(a), mu2, np.diag(b)) == pytest.approx(expected, abs=1e-10)
+    assert metrics.frechet_distance_sqrtm(mu1, np.diag(a), mu2, np.diag(b), jitter=0) == pytest.approx(expected, abs=1e-8)
+
+
+def test_non_commuting_2x2_gaussians_give_the_closed_form():
+    # For a 2 x 2 matrix M with positive eigenvalues, tr(M^{1/2}) = sqrt(tr M + 2 sqrt(det M)).
+    cov1 = np.array([[2.0, 0.8], [0.8, 1.0]])
+    cov2 = np.array([[1.0, -0.5], [-0.5, 3.0]])
+    mu1, mu2 = np.array([1.0, 2.0]), np.array([-1.0, 0.0])
+    m = cov1 @ cov2
+    tr_sqrt = np.sqrt(np.trace(m) + 2 * np.sqrt(np.linalg.det(m)))
+    expected = 8.0 + np.trace(cov1) + np.trace(cov2) - 2 * tr_sqrt
+    assert metrics.frechet_distance(mu1, cov1, mu2, cov2) == pytest.approx(expected, abs=1e-10)
+
+
+@pytest.mark.parametrize("d", [4, 32, 128])
+def test_sqrtm_and_eigen_routes_agree(d):
+    rng = np.random.default_rng(d)
+    mu1, mu2 = rng.normal(size=d), rng.normal(size=d)
+    cov1, cov2 = _random_cov(rng, d), _random_cov(rng, d)
+    eye = 1e-6 * np.eye(d)
+    by_eig = metrics.frechet_distance(mu1, cov1 + eye, mu2, cov2 + eye)
+    assert metrics.frechet_distance_sqrtm(mu1, cov1, mu2, cov2) == pytest.approx(by_eig, rel=1e-6, abs=1e-6)
+
+
+def test_routes_agree_on_singular_covariances_with_jitter():
+    # Dead ReLU units: features that are always 0 give zero rows and columns in the covariance.
+    g = torch.Generator().manual_seed(1)
+    f1, f2 = torch.relu(torch.randn(400, 16, generator=g)), torch.relu(torch.randn(400, 16, generator=g) + 0.3)
+    f1[:, :4] = 0
+    f2[:, :4] = 0
+    (mu1, cov1), (mu2, cov2) = metrics.gaussian_stats(f1), metrics.gaussian_stats(f2)
+    assert np.linalg.matrix_rank(cov1) < 16
+    eye = 1e-6 * np.eye(16)
+    by_eig = metrics.frechet_distance(mu1, cov1 + eye, mu2, cov2 + eye)
+    assert metrics.frechet_distance_sqrtm(mu1, cov1, mu2, cov2) == pytest.approx(by_eig, abs=1e-6)
+
+
+def test_inception_score_bounds():
+    uniform_one_hot = torch.eye(10).repeat(7, 1)
+    assert metrics.inception_score(uniform_one_hot) == pytest.approx(10.0, rel=1e-12)
+    single_class = torch.eye(10)[[3] * 50]
+    assert metrics.inception_score(single_class) == pytest.approx(1.0, rel=1e-12)
+    unsure = torch.full((20, 10), 0.1)  # every image maximally uncertain: no information either
+    assert metrics.inception_score(unsure) == pytest.approx(1.0, rel=1e-12)
+    mixed = torch.softmax(torch.randn(200, 10, generator=torch.Generator().manual_seed(0)) * 3, dim=1)
+    assert 1.0 < metrics.inception_score(mixed) < 10.0
+
+
+def test_inception_score_equals_entropy_difference():
+    # exp(E_x KL(p(y|x) || p(y))) = exp(H(p(y)) - E_x H(p(y|x))).
+    p = torch.softmax(torch.randn(100, 10, generator=torch.Generator().manual_seed(2)), dim=1).double()
+    marginal = p.mean(0)
+    h_marginal = -(marginal * marginal.log()).sum()
+    h_conditional = -(p * p.log()).sum(1).mean()
+    assert metrics.inception_score(p) == pytest.approx(float(torch.exp(h_marginal - h_conditional)), rel=1e-10)
+
+
+def test_probabilities_are_validated():
+    with pytest.raises(ValueError, match="class probabilities"):
+        metrics.inception_score(torch.randn(5, 10))
+
+
+def test_histogram_coverage_and_kl():
+    probs = torch.eye(10)[torch.tensor([0] * 50 + [1] * 30 + [2] * 20)]
+    hist = metrics.class_histogram(probs)
+    assert hist.tolist() == [50, 30, 20] + [0] * 7
+    assert metrics.classes_covered(hist) == 3
+    assert metrics.classes_covered(hist, min_share=0.25) == 2
+    share = np.array([0.5, 0.3, 0.2])
+    assert metrics.kl_from_uniform(torch.as_tensor(hist)) == pytest.approx(np.sum(share * np.log(share * 10)), rel=1e-12)
+    assert metrics.kl_from_uniform(torch.full((10,), 7)) == pytest.approx(0.0, abs=1e-12)
+    assert metrics.kl_from_uniform(torch.eye(10)[4] * 100) == pytest.approx(np.log(10), rel=1e-12)
+    with pytest.raises(ValueError, match="empty"):
+        metrics.classes_covered(np.zeros(10))
+
+
+def test_nearest_neighbours_finds_copies():
+    g = torch.Generator().manual_seed(0)
+    train = torch.rand(500, 1, 28, 28, generator=g) * 2 - 1
+    copies = train[[7, 123, 499]]
+    dist, index = metrics.nearest_neighbours(copies, train, batch_size=2)
+    assert index.tolist() == [7, 123, 499] and dist.max() < 1e-6
+    queries = torch.rand(20, 1, 28, 28, generator=g) * 2 - 1
+    dist, index = metrics.nearest_neighbours(queries, train)
+    brute = torch.cdist(queries.flatten(1).double(), train.flatten(1).double())
+    assert torch.equal(index, brute.argmin(1))
+    assert torch.allclose(dist.double(), brute.min(1).values, atol=1e-3)
+
+
+def test_interpolate_latents():
+    g = torch.Generator().manual_seed(0)
+    z0, z1 = torch.randn(100, generator=g), torch.randn(100, generator=g)
+    line = metrics.interpolate_latents(z0, z1, 5)
+    assert torch.allclose(line[0], z0) and torch.allclose(line[-1], z1) and torch.allclose(line[2], (z0 + z1) / 2)
+    z1 = z1 * z0.norm() / z1.norm()
+    arc = metrics.interpolate_latents(z0, z1, 7, spherical=True)
+    assert torch.allclose(arc[0], z0, atol=1e-5) and torch.allclose(arc[-1], z1, atol=1e-5)
+    assert torch.allclose(arc.norm(dim=1), z0.norm().expand(7), rtol=1e-5)  # slerp keeps the norm
+    assert torch.allclose(metrics.interpolate_latents(z0, z0, 3, spherical=True), z0.expand(3, -1))
+    with pytest.raises(ValueError, match="num_points"):
+        metrics.interpolate_latents(z0, z1, 1)
+
+
+def test_evaluate_and_sample_scores():
+    g = torch.Generator().manual_seed(0)
+    net = metrics.classifier_net().eval()
+    fake, real = torch.rand(40, 1, 28, 28, generator=g) * 2 - 1, torch.rand(40, 1, 28, 28, generator=g) * 2 - 1
+    scores = metrics.evaluate(net, fake, real)
+    assert set(scores) == {"num_samples", "fd", "inception_score", "classes_covered", "kl_uniform", "histogram"}
+    assert scores["num_samples"] == 40 and sum(scores["histogram"]) == 40 and scores["fd"] >= 0
+    assert abs(metrics.evaluate(net, real, real)["fd"]) < 1e-6
+    with pytest.raises(ValueError, match="differ in shape"):
+        metrics.evaluate(net, fake, real[:, :, :14])
+
+
+@pytest.fixture
+def tiny_classifier_data(tmp_path, monkeypatch):
+    """An empty model cache, a tiny labelled 'dataset', and a counter of classifier trainings."""
+    monkeypatch.setenv("GAN_BOOK_CACHE", str(tmp_path))
+    g = torch.Generator().manual_seed(0)
+    split = ImageData(torch.rand(64, 1, 28, 28, generator=g) * 2 - 1, torch.randint(10, (64,), generator=g),
+                      tuple(str(i) for i in range(10)), "synthetic")
+    monkeypatch.setattr(cache, "load_images", lambda name, which: split)
+    calls = []
+    real_train = metrics.train_classifier
+
+    def counting_train(*args, **kwargs):
+        calls.append(kwargs.get("seed"))
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(metrics, "train_classifier", counting_train)
+    return calls
+
+
+def test_classifier_cache_hits_and_retrains_when_stale(tiny_classifier_data, capsys):
+    calls, cpu = tiny_classifier_data, torch.device("cpu")
+    first = cache.trained_classifier("fashion-mnist", num_steps=2, device=cpu)
+    assert len(calls) == 1
+    again = cache.trained_classifier("fashion-mnist", num_steps=2, device=cpu)
+    assert len(calls) == 1, "a second request with the same settings must load, not train"
+    assert all(torch.equal(p, q) for p, q in zip(first.parameters(), again.parameters()))
+
+    (path,) = cache.cache_root().glob("classifier-*.pt")
+    ckpt = checkpoint.load_checkpoint(path)
+    ckpt["settings"] = {**ckpt["settings"], "num_steps": 1}  # stale settings
+    checkpoint.save_checkpoint({k: v for k, v in ckpt.items() if k not in ("format", "version")}, path)
+    cache.trained_classifier("fashion-mnist", num_steps=2, device=cpu)
+    assert len(calls) == 2 and "stale settings" in capsys.readouterr().out
+
+    ckpt = checkpoint.load_checkpoint(path)
+    ckpt["state"]["0.bias"] += 1.0  # weights that no longer match their checksum
+    checkpoint.save_checkpoint({k: v for k, v in ckpt.items() if k not in ("format", "version")}, path)
+    cache.trained_classifier("fashion-mnist", num_steps=2, device=cpu)
+    assert len(calls) == 3 and "bad checksum" in capsys.readouterr().out
+
+    cache.trained_classifier("fashion-mnist", num_steps=3, device=cpu)  # new settings: a new file
+    assert len(calls) == 4 and len(list(cache.cache_root().glob("classifier-*.pt"))) == 2
+
+
+def test_identical_near_singular_covariances_are_at_distance_zero():
+    # Many dead units and a few large variances: the squared eigen route would be off by ~1e-6 here.
+    g = torch.Generator().manual_seed(3)
+    f = torch.relu(torch.randn(2000, 128, generator=g) * torch.linspace(0.1, 12, 128))
+    f[:, :40] = 0
+    mu, cov = metrics.gaussian_stats(f)
+    cov = cov + 1e-6 * np.eye(128)
+    assert abs(metrics.frechet_distance(mu, cov, mu, cov)) < 1e-9
