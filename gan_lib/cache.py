@@ -19,6 +19,7 @@ from torch import nn
 from . import metrics
 from .budgets import budget
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .conditional import training_data
 from .data import cache_dir, load_images
 from .recipes import book_runs
 from .runtime import pick_device
@@ -58,8 +59,9 @@ def trained_gan(recipe: Recipe, seed: int, num_steps: int, device: torch.device 
             print(f"cache: {err} Training it again.")
     if verbose:
         print(f"cache: training {recipe} seed {seed} for {num_steps} steps on {device.type}", flush=True)
-    images = load_images(recipe.dataset, "train").images.to(device)
-    gan = train(new_gan(recipe, seed, device), images, num_steps, sample_every=sample_every)
+    images, labels = training_data(load_images(recipe.dataset, "train"), recipe.subset_per_class, seed)
+    labels = labels.to(device) if recipe.num_classes else None  # only a conditional GAN sees the labels
+    gan = train(new_gan(recipe, seed, device), images.to(device), num_steps, sample_every=sample_every, labels=labels)
     save_gan(gan, path)
     return gan
 

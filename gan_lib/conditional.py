@@ -1,0 +1,139 @@
+"""Conditional GANs (chapter 8): the class label as a second input to both networks.
+
+Mirza and Osindero (2014) give the generator and the discriminator the label ``y`` as
+well: G(z, y) makes an image of class y, and D(x, y) judges whether x is a real image
+*of class y*. Here the label enters as a one-hot vector concatenated to the noise
+(Eq. (8.2)) and to the flattened image; the networks are otherwise the seed's MLPs.
+The helpers below draw labelled batches and fixed per-class subsets, so that
+``gan_lib.train`` and ``gan_lib.cache`` stay short.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from . import models
+from .data import ImageData
+
+
+def one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Float one-hot rows e_y (N x num_classes) for int64 labels in 0..num_classes-1."""
+    if labels.dtype != torch.int64 or labels.dim() != 1:
+        raise ValueError(f"labels must be a 1-D int64 tensor, got {labels.dtype} of shape {tuple(labels.shape)}.")
+    if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
+        raise ValueError(f"labels must lie in 0..{num_classes - 1}, got {int(labels.min())}..{int(labels.max())}.")
+    return F.one_hot(labels, num_classes).to(torch.float32)
+
+
+class ConditionalGenerator(nn.Module):
+    """Eq. (8.2): G(z, y) = G'([z; e_y]), with G' the seed's MLP generator on latent_dim + num_classes inputs."""
+
+    def __init__(self, latent_dim: int = models.LATENT_DIM, num_classes: int = 10):
+        super().__init__()
+        self.num_classes = num_classes
+        self.net = models.mlp_generator(latent_dim + num_classes)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([z, one_hot(labels, self.num_classes).to(z.device)], dim=1))
+
+
+class ConditionalDiscriminator(nn.Module):
+    """D(x, y) = D'([flatten(x); e_y]): a logit for "x is a real image of class y"."""
+
+    def __init__(self, num_classes: int = 10, dropout: float = 0.0):
+        super().__init__()
+        self.num_classes = num_classes
+        self.net = models.mlp_discriminator(in_dim=models.IMAGE_SIZE + num_classes, dropout=dropout)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([x.flatten(1), one_hot(labels, self.num_classes).to(x.device)], dim=1))
+
+
+def cmlp(latent_dim: int, num_classes: int, d_dropout: float = 0.0,
+         d_spectral_norm: bool = False) -> tuple[nn.Module, nn.Module]:
+    """The conditional pair (generator, discriminator) of the ``"cmlp"`` model in ``gan_lib.train``."""
+    if num_classes < 2:
+        raise ValueError(f"a conditional model needs num_classes >= 2, got {num_classes}: set Recipe.num_classes.")
+    discriminator = ConditionalDiscriminator(num_classes, dropout=d_dropout)
+    if d_spectral_norm:
+        models.with_spectral_norm(discriminator)
+    return ConditionalGenerator(latent_dim, num_classes), discriminator
+
+
+def call(net: nn.Module, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    """``net(x)`` for an unconditional network (labels None), ``net(x, labels)`` for a conditional one."""
+    return net(x) if labels is None else net(x, labels)
+
+
+def check_train_labels(labels: torch.Tensor | None, num_images: int, num_classes: int) -> None:
+    """Refuse labels for an unconditional recipe, no labels for a conditional one, or a count that differs."""
+    if num_classes == 0 and labels is not None:
+        raise ValueError("labels were given, but the recipe is unconditional (num_classes=0): leave labels=None.")
+    if num_classes > 0 and (labels is None or len(labels) != num_images):
+        got = "no labels" if labels is None else f"{len(labels)} labels"
+        raise ValueError(f"a conditional recipe (num_classes={num_classes}) needs one label per image: "
+                         f"{num_images} images, {got}. Pass train(..., labels=...).")
+
+
+def check_sample_labels(labels: torch.Tensor | None, n: int, num_classes: int) -> torch.Tensor | None:
+    """The labels to generate n images with: None (unconditional), the classes in turn by default, or ``labels``."""
+    if num_classes == 0:
+        if labels is not None:
+            raise ValueError("labels were given, but this GAN is unconditional (num_classes=0).")
+        return None
+    if labels is None:
+        return fixed_labels(n, num_classes)
+    if len(labels) != n:
+        raise ValueError(f"{len(labels)} labels for {n} images: give one label per image.")
+    return labels
+
+
+def random_labeled_batch(images: torch.Tensor, labels: torch.Tensor, batch_size: int,
+                         rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Like ``data.random_batch`` (the same draw from ``rng``), returning the images' labels too."""
+    if not 0 < batch_size:
+        raise ValueError(f"batch_size must be positive, got {batch_size}.")
+    index = torch.randint(len(images), (batch_size,), generator=rng)
+    return images[index.to(images.device)], labels[index.to(labels.device)]
+
+
+def fixed_labels(n: int, num_classes: int) -> torch.Tensor:
+    """0, 1, ..., num_classes-1, 0, 1, ...: n labels that cycle through the classes (for sample grids)."""
+    return torch.arange(n) % num_classes
+
+
+def subset_indices(labels: torch.Tensor, per_class: int, seed: int) -> torch.Tensor:
+    """Indices of ``per_class`` examples of each class, drawn without replacement by a generator seeded with ``seed``.
+
+    The same (labels, per_class, seed) always gives the same indices, sorted ascending.
+    """
+    classes = labels.unique()
+    counts = torch.bincount(labels)[classes]
+    if per_class < 1 or int(counts.min()) < per_class:
+        raise ValueError(f"per_class must be in 1..{int(counts.min())} (the smallest class), got {per_class}.")
+    rng = torch.Generator().manual_seed(seed)
+    chosen = []
+    for c in classes.tolist():
+        members = (labels == c).nonzero().squeeze(1)
+        chosen.append(members[torch.randperm(len(members), generator=rng)[:per_class]])
+    return torch.cat(chosen).sort().values
+
+
+def training_data(split: ImageData, subset_per_class: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(images, labels) a run trains on: the whole split, or ``subset_per_class`` per class drawn with ``seed``."""
+    if subset_per_class == 0:
+        return split.images, split.labels
+    index = subset_indices(split.labels, subset_per_class, seed)
+    return split.images[index], split.labels[index]
+
+
+def per_class_hit_rate(predicted: torch.Tensor, requested: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Per class c: among the images generated on request for c, the share classified as c (Eq. (8.3))."""
+    if predicted.shape != requested.shape:
+        raise ValueError(f"predicted {tuple(predicted.shape)} and requested {tuple(requested.shape)} differ in shape.")
+    hits = (predicted == requested).double()
+    count = torch.bincount(requested, minlength=num_classes).double()
+    if (count == 0).any():
+        raise ValueError("every class must be requested at least once to measure its hit rate.")
+    return torch.bincount(requested, weights=hits, minlength=num_classes) / count

@@ -1,0 +1,141 @@
+import pytest
+import torch
+
+from gan_lib import conditional
+from gan_lib.data import ImageData
+from gan_lib.recipes import CONDITIONAL_SUBSET, chapter8_runs
+from gan_lib.budgets import BUDGETS
+from gan_lib.train import Recipe, load_gan, new_gan, save_gan, train
+
+COND = Recipe(model="cmlp", num_classes=10, batch_size=16)
+
+
+@pytest.fixture
+def tiny_labels() -> torch.Tensor:
+    return torch.arange(256) % 10
+
+
+def test_one_hot_and_its_errors():
+    assert torch.equal(conditional.one_hot(torch.tensor([2, 0]), 3), torch.tensor([[0., 0., 1.], [1., 0., 0.]]))
+    with pytest.raises(ValueError, match="0..2"):
+        conditional.one_hot(torch.tensor([3]), 3)
+    with pytest.raises(ValueError, match="int64"):
+        conditional.one_hot(torch.tensor([1.0]), 3)
+
+
+def test_conditional_generator_is_the_mlp_on_noise_and_one_hot():
+    torch.manual_seed(0)
+    g = conditional.ConditionalGenerator(latent_dim=100, num_classes=10)
+    z, y = torch.randn(4, 100), torch.tensor([0, 3, 9, 3])
+    x = g(z, y)
+    assert x.shape == (4, 1, 28, 28)
+    assert torch.equal(x, g.net(torch.cat([z, conditional.one_hot(y, 10)], 1)))
+    assert not torch.allclose(g(z, y), g(z, (y + 1) % 10)), "the label must change the image"
+
+
+def test_conditional_discriminator_returns_a_logit_per_image():
+    d = conditional.ConditionalDiscriminator(num_classes=10, dropout=0.3)
+    x, y = torch.randn(5, 1, 28, 28), torch.arange(5)
+    assert d(x, y).shape == (5, 1)
+    assert d.net[1].in_features == 784 + 10
+
+
+def test_cmlp_builder_and_recipe_validation():
+    g, d = conditional.cmlp(100, 10, d_spectral_norm=True)
+    assert isinstance(g, conditional.ConditionalGenerator) and isinstance(d, conditional.ConditionalDiscriminator)
+    with pytest.raises(ValueError, match="num_classes"):
+        conditional.cmlp(100, 1)
+    with pytest.raises(ValueError, match="num_classes"):
+        Recipe(model="cmlp")
+    with pytest.raises(ValueError, match="num_classes"):
+        Recipe(model="mlp", num_classes=10)
+    with pytest.raises(ValueError, match="subset_per_class"):
+        Recipe(subset_per_class=-1)
+
+
+def test_call_dispatches_on_labels():
+    assert conditional.call(lambda x: x + 1, torch.tensor(1), None) == 2
+    assert conditional.call(lambda x, y: x + y, torch.tensor(1), torch.tensor(5)) == 6
+
+
+def test_random_labeled_batch_draws_as_random_batch(tiny_images, tiny_labels):
+    from gan_lib.data import random_batch
+    a = random_batch(tiny_images, 8, torch.Generator().manual_seed(3))
+    b, y = conditional.random_labeled_batch(tiny_images, tiny_labels, 8, torch.Generator().manual_seed(3))
+    assert torch.equal(a, b)
+    index = torch.randint(256, (8,), generator=torch.Generator().manual_seed(3))
+    assert torch.equal(y, tiny_labels[index])
+    with pytest.raises(ValueError):
+        conditional.random_labeled_batch(tiny_images, tiny_labels, 0, torch.Generator())
+
+
+def test_fixed_labels_cycle():
+    assert conditional.fixed_labels(12, 10).tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+
+
+def test_subset_indices_are_balanced_seeded_and_distinct():
+    labels = torch.arange(1000) % 10
+    a = conditional.subset_indices(labels, 7, seed=1)
+    assert len(a) == 70 and len(a.unique()) == 70
+    assert torch.bincount(labels[a]).tolist() == [7] * 10
+    assert torch.equal(a, conditional.subset_indices(labels, 7, seed=1))
+    assert not torch.equal(a, conditional.subset_indices(labels, 7, seed=2))
+    with pytest.raises(ValueError, match="per_class"):
+        conditional.subset_indices(labels, 101, seed=0)
+
+
+def test_training_data_honours_the_subset(tiny_images, tiny_labels):
+    split = ImageData(tiny_images, tiny_labels, tuple("abcdefghij"), "test")
+    images, labels = conditional.training_data(split, 0, seed=0)
+    assert images is tiny_images and labels is tiny_labels
+    images, labels = conditional.training_data(split, 5, seed=0)
+    index = conditional.subset_indices(tiny_labels, 5, seed=0)
+    assert torch.equal(images, tiny_images[index]) and torch.equal(labels, tiny_labels[index])
+
+
+def test_label_checks():
+    conditional.check_train_labels(None, 10, 0)
+    with pytest.raises(ValueError, match="unconditional"):
+        conditional.check_train_labels(torch.zeros(10, dtype=torch.long), 10, 0)
+    with pytest.raises(ValueError, match="one label per image"):
+        conditional.check_train_labels(torch.zeros(9, dtype=torch.long), 10, 10)
+    assert conditional.check_sample_labels(None, 3, 0) is None
+    assert conditional.check_sample_labels(None, 3, 10).tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match="one label per image"):
+        conditional.check_sample_labels(torch.zeros(2, dtype=torch.long), 3, 10)
+
+
+def test_per_class_hit_rate():
+    requested = torch.tensor([0, 0, 1, 1, 2, 2])
+    predicted = torch.tensor([0, 1, 1, 1, 0, 0])
+    assert conditional.per_class_hit_rate(predicted, requested, 3).tolist() == [0.5, 1.0, 0.0]
+    with pytest.raises(ValueError, match="at least once"):
+        conditional.per_class_hit_rate(predicted, requested, 4)
+
+
+def test_conditional_training_samples_and_resumes(tiny_images, tiny_labels, tmp_path):
+    gan = train(new_gan(COND, seed=0), tiny_images, 3, labels=tiny_labels, sample_every=2)
+    assert gan.step == 3 and len(gan.history["samples"]) == 2
+    assert gan.sample(4, labels=torch.tensor([1, 2, 3, 4])).shape == (4, 1, 28, 28)
+    assert torch.equal(gan.sample(10), gan.sample(10, labels=torch.arange(10)))
+    with pytest.raises(ValueError, match="one label per image"):
+        train(gan, tiny_images, 1)
+    save_gan(gan, tmp_path / "c.pt")
+    resumed = train(load_gan(tmp_path / "c.pt"), tiny_images, 2, labels=tiny_labels)
+    straight = train(new_gan(COND, seed=0), tiny_images, 5, labels=tiny_labels)
+    assert resumed.history["g_loss"] == straight.history["g_loss"]
+
+
+def test_unconditional_gan_refuses_labels(tiny_images, tiny_labels):
+    gan = new_gan(Recipe(batch_size=8), seed=0)
+    with pytest.raises(ValueError, match="unconditional"):
+        train(gan, tiny_images, 1, labels=tiny_labels)
+    with pytest.raises(ValueError, match="unconditional"):
+        gan.sample(2, labels=torch.tensor([0, 1]))
+
+
+def test_chapter8_runs():
+    runs = chapter8_runs(BUDGETS["cpu"])
+    subset = [r for r in runs if r.recipe == CONDITIONAL_SUBSET]
+    assert len(subset) == 5 and len({r.seed for r in subset}) == 5
+    assert all(r.recipe.num_classes == 10 for r in runs)
