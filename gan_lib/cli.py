@@ -125,6 +125,15 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_colab_cells(args) -> int:
+    from . import colab
+    root = Path(args.root)
+    changed = colab.update_notebooks(root)
+    print(f"Colab install cell for {colab.repository_url(root / '_config.yml')}: "
+          f"{len(changed)} notebook(s) updated" + "".join(f"\n  {p}" for p in changed))
+    return 0
+
+
 def cmd_student_edition(args) -> int:
     from . import student
     return student.main(Path(args.root), Path(args.out), book=args.book)
@@ -177,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also build the HTML from the main build's executed notebooks (run `jupyter-book build` first)")
     st.add_argument("--root", default=".", help="the book's repository root (default: the current folder)")
     st.set_defaults(func=cmd_student_edition)
+
+    cc = sub.add_parser("colab-cells", help="write the hidden Colab install cell into every chapter "
+                                             "(run after changing repository.url in _config.yml)")
+    cc.add_argument("--root", default=".", help="the book's root folder (with _config.yml and chapters/)")
+    cc.set_defaults(func=cmd_colab_cells)
     return p
 
 

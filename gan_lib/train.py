@@ -136,8 +136,9 @@ def new_gan(recipe: Recipe, seed: int, device: torch.device | str = "cpu", num_f
     seed_everything(seed)
     generator, discriminator = (m.to(device) for m in MODEL_BUILDERS[recipe.model](recipe))
     betas = (recipe.beta1, recipe.beta2)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=recipe.lr_g, betas=betas)
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=recipe.lr_d, betas=betas)
+    fused = device.type in ("cpu", "cuda")  # one kernel per step instead of a loop over parameters
+    opt_g = torch.optim.Adam(generator.parameters(), lr=recipe.lr_g, betas=betas, fused=fused)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=recipe.lr_d, betas=betas, fused=fused)
     batch_rng = torch.Generator().manual_seed(seed)
     noise_rng = torch.Generator(device=device).manual_seed(seed + 1)
     fixed_z = torch.randn(num_fixed, recipe.latent_dim, generator=torch.Generator().manual_seed(seed + 2)).to(device)
@@ -157,6 +158,7 @@ def train(gan: GAN, images: torch.Tensor, num_steps: int, sample_every: int = 0,
     if images.device != gan.device:
         raise ValueError(f"images are on {images.device} but the models on {gan.device}: move them with .to().")
     conditional.check_train_labels(labels, len(images), r.num_classes)
+    one_pass = not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in D.modules())
     start = time.perf_counter()
     for _ in _steps(num_steps, progress):
         # Discriminator: real images towards real_target, generated ones towards 0 (Eq. (2.8)).
@@ -172,8 +174,12 @@ def train(gan: GAN, images: torch.Tensor, num_steps: int, sample_every: int = 0,
             fake = conditional.call(G, z, fake_y)
             if r.r1_gamma > 0:
                 real.requires_grad_(True)
-            real_logit = conditional.call(D, real, real_y)
-            fake_logit = conditional.call(D, fake.detach(), fake_y)  # detach: D's loss must not reach G
+            if one_pass:  # both halves in one pass through D: the same maths, larger (faster) matrix products
+                both_y = None if real_y is None else torch.cat([real_y, fake_y])
+                real_logit, fake_logit = conditional.call(D, torch.cat([real, fake.detach()]), both_y).chunk(2)
+            else:  # batch norm would mix real and fake statistics, which DCGAN keeps apart
+                real_logit = conditional.call(D, real, real_y)
+                fake_logit = conditional.call(D, fake.detach(), fake_y)  # detach: D's loss must not reach G
             d_loss = discriminator_loss(real_logit, fake_logit, real_target=r.real_target)
             if r.r1_gamma > 0:
                 d_loss = d_loss + r1_penalty(real_logit, real, r.r1_gamma)

@@ -1,0 +1,298 @@
+"""How fast is gan_lib's training step? Three figures, measured in one run.
+
+1. Images per second of ``gan_lib.train.train`` with the seed recipe (``Recipe()``,
+   batch 64, data preloaded as one tensor) against the textbook loop: torchvision's
+   ``FashionMNIST`` through ``ToTensor`` + ``Normalize`` and a ``DataLoader``
+   (``num_workers`` 0 and 2), the same MLPs with a Sigmoid on D, ``nn.BCELoss``, the
+   same Adam. "Images" are real images consumed per generator step (batch_size * d_steps).
+2. The cost of one TUNED step relative to one PLAIN step (``gan_lib.recipes``), to
+   compare with the value fixed in ``recipes.TUNED_COST_RATIO``.
+3. The fraction of the machine's fp32 matmul rate (``torch.mm`` on 2048 x 2048) that
+   gan_lib's step achieves at batch 64 and 256, from an analytic FLOP count
+   (:func:`gan_lib_step_flops`, cross-checked with ``torch.utils.flop_counter``).
+
+Two rows marked "experiment" time changes to the step that ``gan_lib.train`` does not
+(yet) make: fused Adam, and one discriminator forward on ``cat(real, fake)``.
+
+Trials of all variants are interleaved (A, B, C, ..., A, B, C, ...), each variant is
+warmed up first, and every ratio is the median of the per-round ratios: on a shared
+machine only ratios within one run mean anything. Run it on an otherwise idle machine:
+
+    python benchmarks/train_throughput.py            # about 1-2 minutes on 2 CPU cores
+    python benchmarks/train_throughput.py --quick    # a smoke test
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+from torch.utils.flop_counter import FlopCounterMode
+from torchvision import datasets, transforms
+
+from gan_lib import models
+from gan_lib.data import load_images, random_batch
+from gan_lib.losses import discriminator_loss, generator_loss
+from gan_lib.recipes import PLAIN, TUNED, TUNED_COST_RATIO
+from gan_lib.runtime import describe, pick_device
+from gan_lib.train import MODEL_BUILDERS, Recipe, _grad_norm, _record, new_gan, train
+
+TARGET_SPEEDUP = 1.5          # gan_lib / textbook loop (num_workers=0), batch 64
+TARGET_MATMUL_FRACTION = 0.6  # achieved / peak fp32 matmul rate, batch 256
+SEED = 0
+
+
+# --- FLOPs ---------------------------------------------------------------------------------
+
+def _linear_flops(model: nn.Module) -> tuple[int, int]:
+    """(2 * sum of in*out over the Linear layers, 2 * in*out of the first one): FLOPs per image."""
+    dims = [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, nn.Linear)]
+    return 2 * sum(i * o for i, o in dims), 2 * dims[0][0] * dims[0][1]
+
+
+def gan_lib_step_flops(recipe: Recipe) -> int:
+    """Matmul FLOPs of one generator step of ``gan_lib.train.train`` (biases and elementwise ops ignored).
+
+    For a Linear layer in -> out and one image, a forward costs 2*in*out, and the backward
+    costs 2*in*out for the weight gradient plus 2*in*out for the input gradient, each only
+    where autograd needs it. Write F(G), F(D) for the forward cost of a whole network and
+    F1(G), F1(D) for that of its first layer. Per image:
+
+    * each of the ``d_steps`` discriminator steps:
+      G forward on z                                     F(G)
+      D forward on real and on fake.detach()             2 F(D)
+      D backward on both, weight gradients               2 F(D)
+      D backward on both, input gradients of every layer
+      but the first (its input, real or detached fake,
+      does not require grad)                             2 (F(D) - F1(D))
+    * the generator step (reuses the last ``fake``):
+      D forward on fake                                  F(D)
+      D backward, input gradients only (D frozen), down
+      to the image, which G needs                        F(D)
+      G backward, weight gradients                       F(G)
+      G backward, input gradients but the first (z)      F(G) - F1(G)
+
+    A textbook step that leaves D's weights requiring grad in the generator step costs
+    F(D) more per image (D's weight gradients, computed and thrown away).
+    """
+    G, D = MODEL_BUILDERS[recipe.model](recipe)
+    fg, fg1 = _linear_flops(G)
+    fd, fd1 = _linear_flops(D)
+    d_step = fg + 2 * fd + 2 * fd + 2 * (fd - fd1)
+    g_step = fd + fd + fg + (fg - fg1)
+    return recipe.batch_size * (recipe.d_steps * d_step + g_step)
+
+
+def counted_step_flops(recipe: Recipe, images: torch.Tensor, device: torch.device) -> int:
+    """The same count taken by torch's FlopCounterMode over one real step (matmuls only)."""
+    gan = new_gan(recipe, SEED, device)
+    with FlopCounterMode(display=False) as counter:
+        train(gan, images, 1, progress=False)
+    return counter.get_total_flops()
+
+
+# --- what is timed -------------------------------------------------------------------------
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def matmul_run(device: torch.device, n: int = 2048):
+    """A 'variant' whose one step is one n x n fp32 torch.mm (2 n^3 FLOPs)."""
+    a, b = (torch.randn(n, n, device=device) for _ in range(2))
+    return lambda num_steps: [torch.mm(a, b) for _ in range(num_steps)]
+
+
+def gan_lib_run(recipe: Recipe, images: torch.Tensor, device: torch.device, fused_adam: bool = False):
+    """``num_steps`` generator steps of ``gan_lib.train.train``; optionally with fused Adam (experiment)."""
+    gan = new_gan(recipe, SEED, device)
+    if fused_adam:
+        _use_fused_adam(gan)
+    return lambda num_steps: train(gan, images, num_steps, progress=False)
+
+
+def _use_fused_adam(gan) -> None:
+    betas = (gan.recipe.beta1, gan.recipe.beta2)
+    gan.opt_g = torch.optim.Adam(gan.generator.parameters(), lr=gan.recipe.lr_g, betas=betas, fused=True)
+    gan.opt_d = torch.optim.Adam(gan.discriminator.parameters(), lr=gan.recipe.lr_d, betas=betas, fused=True)
+
+
+def one_d_forward_run(recipe: Recipe, images: torch.Tensor, device: torch.device):
+    """Experiment: gan_lib's step (same losses, history, grad norms) with fused Adam and
+    one discriminator forward/backward on cat(real, fake) instead of two half-size ones."""
+    gan = new_gan(recipe, SEED, device)
+    _use_fused_adam(gan)
+    r, G, D = gan.recipe, gan.generator, gan.discriminator
+
+    def run(num_steps: int) -> None:
+        for _ in range(num_steps):
+            for _ in range(r.d_steps):
+                real = random_batch(images, r.batch_size, gan.batch_rng)
+                z = torch.randn(r.batch_size, r.latent_dim, generator=gan.noise_rng, device=device)
+                fake = G(z)
+                real_logit, fake_logit = D(torch.cat([real, fake.detach()])).split(r.batch_size)
+                d_loss = discriminator_loss(real_logit, fake_logit, real_target=r.real_target)
+                gan.opt_d.zero_grad(set_to_none=True)
+                d_loss.backward()
+                d_grad_norm = _grad_norm(D)
+                gan.opt_d.step()
+            D.requires_grad_(False)
+            fake_logit_after = D(fake)
+            g_loss = generator_loss(fake_logit_after, kind=r.g_loss)
+            gan.opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            g_grad_norm = _grad_norm(G)
+            gan.opt_g.step()
+            D.requires_grad_(True)
+            gan.step += 1
+            _record(gan, d_loss, g_loss, real_logit, fake_logit, fake_logit_after, g_grad_norm, d_grad_norm)
+    return run
+
+
+def textbook_run(root: Path, device: torch.device, num_workers: int, batch_size: int = 64):
+    """The common textbook loop: torchvision dataset + DataLoader, Sigmoid + BCELoss, Adam for both."""
+    torch.manual_seed(SEED)
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+    dataset = datasets.FashionMNIST(str(root), train=True, download=False, transform=transform)
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=num_workers, drop_last=True)
+    G = models.mlp_generator().to(device)
+    D = nn.Sequential(models.mlp_discriminator(), nn.Sigmoid()).to(device)
+    criterion = nn.BCELoss()
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    ones = torch.ones(batch_size, 1, device=device)
+    zeros = torch.zeros(batch_size, 1, device=device)
+    batches, losses = _forever(loader), []
+
+    def run(num_steps: int) -> None:
+        for _ in range(num_steps):
+            real, _ = next(batches)
+            real = real.to(device)
+            z = torch.randn(batch_size, models.LATENT_DIM, device=device)
+            fake = G(z)
+            opt_d.zero_grad()
+            loss_d = criterion(D(real), ones) + criterion(D(fake.detach()), zeros)
+            loss_d.backward()
+            opt_d.step()
+            opt_g.zero_grad()
+            loss_g = criterion(D(fake), ones)
+            loss_g.backward()
+            opt_g.step()
+            losses.append((loss_d.item(), loss_g.item()))
+    return run
+
+
+def _forever(loader: DataLoader):
+    while True:  # one epoch after another, as the textbook's `for epoch in ...` does
+        yield from loader
+
+
+# --- the measurement -----------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--steps", type=int, default=60, help="generator steps per trial at batch 64 (default 60)")
+    parser.add_argument("--quick", action="store_true", help="3 rounds of 15 steps: a smoke test, not a measurement")
+    args = parser.parse_args()
+    repeats, steps = (3, 15) if args.quick else (args.repeats, args.steps)
+    started, load_at_start = time.perf_counter(), os.getloadavg()[0]
+
+    device = pick_device()
+    data = load_images("fashion-mnist")
+    images = data.images.to(device)
+    root = Path(data.source).parents[1]
+    big = Recipe(batch_size=256)
+    # name -> (run, steps per trial, recipe it trains, whether it does gan_lib_step_flops(recipe) per step)
+    variants = {
+        "gan_lib train, PLAIN": (gan_lib_run(PLAIN, images, device), steps, PLAIN, True),
+        "textbook loop, num_workers=0": (textbook_run(root, device, 0), steps, PLAIN, False),
+        "textbook loop, num_workers=2": (textbook_run(root, device, 2), steps, PLAIN, False),
+        "gan_lib train, TUNED": (gan_lib_run(TUNED, images, device), steps, TUNED, True),
+        "gan_lib train, PLAIN, batch 256": (gan_lib_run(big, images, device), max(1, steps // 4), big, True),
+        "experiment: fused Adam": (gan_lib_run(PLAIN, images, device, fused_adam=True), steps, PLAIN, True),
+        "experiment: fused Adam + one D pass on cat": (one_d_forward_run(PLAIN, images, device), steps, PLAIN, True),
+    }
+    peak_run, peak_steps, peak_flops = matmul_run(device), 4, 2 * 2048 ** 3
+
+    for run, *_ in [*variants.values(), (peak_run,)]:  # warm-up: allocator, threads, DataLoader workers
+        run(5)
+    sync(device)
+
+    def timed(run, num_steps: int) -> float:
+        sync(device)
+        t0 = time.perf_counter()
+        run(num_steps)
+        sync(device)
+        return time.perf_counter() - t0
+
+    seconds_per_step = {name: [] for name in [*variants, "peak"]}
+    names = list(variants) + ["peak"]
+    for k in range(repeats):
+        for name in names[k % len(names):] + names[:k % len(names)]:  # rotate the order each round
+            run, n = (peak_run, peak_steps) if name == "peak" else variants[name][:2]
+            seconds_per_step[name].append(timed(run, n) / n)
+        print(f"round {k + 1}/{repeats}: gan_lib {PLAIN.batch_size / seconds_per_step['gan_lib train, PLAIN'][-1]:.0f}"
+              f" images/s, torch.mm {peak_flops / seconds_per_step['peak'][-1] / 1e9:.0f} GFLOP/s"
+              f" ({time.perf_counter() - started:.0f} s; a round far off the others was disturbed)", file=sys.stderr)
+
+    images_per_s = {name: [r.batch_size * r.d_steps / t for t in seconds_per_step[name]]
+                    for name, (_, _, r, _) in variants.items()}
+    peak_gflops = [peak_flops / t / 1e9 for t in seconds_per_step["peak"]]
+    gflops = {name: [gan_lib_step_flops(r) / t / 1e9 for t in seconds_per_step[name]]
+              for name, (_, _, r, flops) in variants.items() if flops}
+
+    def paired(a: list[float], b: list[float]) -> float:  # median over rounds of a / b
+        return statistics.median(x / y for x, y in zip(a, b))
+
+    med = statistics.median
+    speedup0 = paired(images_per_s["gan_lib train, PLAIN"], images_per_s["textbook loop, num_workers=0"])
+    speedup2 = paired(images_per_s["gan_lib train, PLAIN"], images_per_s["textbook loop, num_workers=2"])
+    tuned_cost = paired(seconds_per_step["gan_lib train, TUNED"], seconds_per_step["gan_lib train, PLAIN"])
+    fraction = {name: paired(g, peak_gflops) for name, g in gflops.items()}
+
+    analytic = gan_lib_step_flops(PLAIN) / PLAIN.batch_size
+    counted = counted_step_flops(PLAIN, images, device) / PLAIN.batch_size
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    print(f"\n{describe(device)}; {repeats} interleaved rounds, {steps} steps per trial at batch 64; medians")
+    print(f"load average at start {load_at_start:.2f}, at end {os.getloadavg()[0]:.2f} (run on an idle machine)")
+    print(f"FLOPs of one gan_lib step per image: {analytic / 1e6:.2f} M analytic, "
+          f"{counted / 1e6:.2f} M counted by FlopCounterMode")
+    print(f"torch.mm 2048 x 2048 fp32: {med(peak_gflops):.0f} GFLOP/s (median; best {max(peak_gflops):.0f})\n")
+    print(f"{'variant':<44}{'batch':>6}{'images/s':>10}{'vs textbook0':>13}{'GFLOP/s':>9}{'of peak':>9}")
+    textbook0 = images_per_s["textbook loop, num_workers=0"]
+    for name, (_, _, r, _) in variants.items():
+        vs = f"{paired(images_per_s[name], textbook0):.2f}x" if r.batch_size == 64 else "-"
+        g = f"{med(gflops[name]):.1f}" if name in gflops else "-"
+        f = f"{fraction[name]:.2f}" if name in fraction else "-"
+        print(f"{name:<44}{r.batch_size:>6}{med(images_per_s[name]):>10.0f}{vs:>13}{g:>9}{f:>9}")
+    print()
+    rows = [
+        ("gan_lib / textbook (num_workers=0), batch 64", f"{speedup0:.2f}x", f">= {TARGET_SPEEDUP}x",
+         verdict(speedup0 >= TARGET_SPEEDUP)),
+        ("gan_lib / textbook (num_workers=2), batch 64", f"{speedup2:.2f}x", "-", "-"),
+        ("achieved / peak matmul, batch 64", f"{fraction['gan_lib train, PLAIN']:.2f}", "-", "-"),
+        ("achieved / peak matmul, batch 256", f"{fraction['gan_lib train, PLAIN, batch 256']:.2f}",
+         f">= {TARGET_MATMUL_FRACTION}", verdict(fraction["gan_lib train, PLAIN, batch 256"] >= TARGET_MATMUL_FRACTION)),
+        ("TUNED / PLAIN cost of one step", f"{tuned_cost:.3f}", f"fixed: {TUNED_COST_RATIO}", "-"),
+    ]
+    print(f"{'figure':<48}{'measured':>10}{'target':>14}{'':>3}{'status'}")
+    for label, value, target, status in rows:
+        print(f"{label:<48}{value:>10}{target:>14}   {status}")
+    print(f"\n({time.perf_counter() - started:.0f} s in all)")
+
+
+if __name__ == "__main__":
+    main()
