@@ -11,9 +11,6 @@
    gan_lib's step achieves at batch 64 and 256, from an analytic FLOP count
    (:func:`gan_lib_step_flops`, cross-checked with ``torch.utils.flop_counter``).
 
-Two rows marked "experiment" time changes to the step that ``gan_lib.train`` does not
-(yet) make: fused Adam, and one discriminator forward on ``cat(real, fake)``.
-
 Trials of all variants are interleaved (A, B, C, ..., A, B, C, ...), each variant is
 warmed up first, and every ratio is the median of the per-round ratios: on a shared
 machine only ratios within one run mean anything. Run it on an otherwise idle machine:
@@ -41,7 +38,7 @@ from gan_lib.data import load_images, random_batch
 from gan_lib.losses import discriminator_loss, generator_loss
 from gan_lib.recipes import PLAIN, TUNED, TUNED_COST_RATIO
 from gan_lib.runtime import describe, pick_device
-from gan_lib.train import MODEL_BUILDERS, Recipe, _grad_norm, _record, new_gan, train
+from gan_lib.train import MODEL_BUILDERS, Recipe, new_gan, train
 
 TARGET_SPEEDUP = 1.5          # gan_lib / textbook loop (num_workers=0), batch 64
 TARGET_MATMUL_FRACTION = 0.6  # achieved / peak fp32 matmul rate, batch 256
@@ -112,50 +109,10 @@ def matmul_run(device: torch.device, n: int = 2048):
     return lambda num_steps: [torch.mm(a, b) for _ in range(num_steps)]
 
 
-def gan_lib_run(recipe: Recipe, images: torch.Tensor, device: torch.device, fused_adam: bool = False):
-    """``num_steps`` generator steps of ``gan_lib.train.train``; optionally with fused Adam (experiment)."""
+def gan_lib_run(recipe: Recipe, images: torch.Tensor, device: torch.device):
+    """``num_steps`` generator steps of ``gan_lib.train.train``."""
     gan = new_gan(recipe, SEED, device)
-    if fused_adam:
-        _use_fused_adam(gan)
     return lambda num_steps: train(gan, images, num_steps, progress=False)
-
-
-def _use_fused_adam(gan) -> None:
-    betas = (gan.recipe.beta1, gan.recipe.beta2)
-    gan.opt_g = torch.optim.Adam(gan.generator.parameters(), lr=gan.recipe.lr_g, betas=betas, fused=True)
-    gan.opt_d = torch.optim.Adam(gan.discriminator.parameters(), lr=gan.recipe.lr_d, betas=betas, fused=True)
-
-
-def one_d_forward_run(recipe: Recipe, images: torch.Tensor, device: torch.device):
-    """Experiment: gan_lib's step (same losses, history, grad norms) with fused Adam and
-    one discriminator forward/backward on cat(real, fake) instead of two half-size ones."""
-    gan = new_gan(recipe, SEED, device)
-    _use_fused_adam(gan)
-    r, G, D = gan.recipe, gan.generator, gan.discriminator
-
-    def run(num_steps: int) -> None:
-        for _ in range(num_steps):
-            for _ in range(r.d_steps):
-                real = random_batch(images, r.batch_size, gan.batch_rng)
-                z = torch.randn(r.batch_size, r.latent_dim, generator=gan.noise_rng, device=device)
-                fake = G(z)
-                real_logit, fake_logit = D(torch.cat([real, fake.detach()])).split(r.batch_size)
-                d_loss = discriminator_loss(real_logit, fake_logit, real_target=r.real_target)
-                gan.opt_d.zero_grad(set_to_none=True)
-                d_loss.backward()
-                d_grad_norm = _grad_norm(D)
-                gan.opt_d.step()
-            D.requires_grad_(False)
-            fake_logit_after = D(fake)
-            g_loss = generator_loss(fake_logit_after, kind=r.g_loss)
-            gan.opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            g_grad_norm = _grad_norm(G)
-            gan.opt_g.step()
-            D.requires_grad_(True)
-            gan.step += 1
-            _record(gan, d_loss, g_loss, real_logit, fake_logit, fake_logit_after, g_grad_norm, d_grad_norm)
-    return run
 
 
 def textbook_run(root: Path, device: torch.device, num_workers: int, batch_size: int = 64):
@@ -219,8 +176,6 @@ def main() -> None:
         "textbook loop, num_workers=2": (textbook_run(root, device, 2), steps, PLAIN, False),
         "gan_lib train, TUNED": (gan_lib_run(TUNED, images, device), steps, TUNED, True),
         "gan_lib train, PLAIN, batch 256": (gan_lib_run(big, images, device), max(1, steps // 4), big, True),
-        "experiment: fused Adam": (gan_lib_run(PLAIN, images, device, fused_adam=True), steps, PLAIN, True),
-        "experiment: fused Adam + one D pass on cat": (one_d_forward_run(PLAIN, images, device), steps, PLAIN, True),
     }
     peak_run, peak_steps, peak_flops = matmul_run(device), 4, 2 * 2048 ** 3
 

@@ -37,7 +37,7 @@ class Budget:
 BUDGETS: dict[str, Budget] = {
     "smoke": Budget("smoke", gan_steps=40, toy_steps=50,
                     classifier_steps=40, fd_samples=500, demo_steps=5),
-    "cpu": Budget("cpu", gan_steps=3000, toy_steps=2000,
+    "cpu": Budget("cpu", gan_steps=2500, toy_steps=2000,
                   classifier_steps=2000, fd_samples=10_000, demo_steps=100),
     "gpu": Budget("gpu", gan_steps=20_000, toy_steps=10_000,
                   classifier_steps=4000, fd_samples=10_000, demo_steps=200),

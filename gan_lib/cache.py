@@ -65,7 +65,9 @@ def trained_gan(recipe: Recipe, seed: int, num_steps: int, device: torch.device 
         except CheckpointError as err:
             print(f"cache: {err} Training it again.")
     if verbose:
-        print(f"cache: training {recipe} seed {seed} for {num_steps} steps on {device.type}", flush=True)
+        changed = {k: v for k, v in asdict(recipe).items() if v != getattr(Recipe(), k)}
+        print(f"cache: training a {recipe.model} GAN {changed or '(plain recipe)'}, seed {seed}, "
+              f"{num_steps} steps on {device.type}", flush=True)
     images, labels = training_data(load_images(recipe.dataset, "train"), recipe.subset_per_class, seed)
     labels = labels.to(device) if recipe.num_classes else None  # only a conditional GAN sees the labels
     gan = train(new_gan(recipe, seed, device), images.to(device), num_steps, sample_every=sample_every, labels=labels)

@@ -164,9 +164,9 @@ def _validate(name: str, split: str, pixels: torch.Tensor, labels: torch.Tensor,
 def _missing_message(name: str, looked: list[str]) -> str:
     spec = _spec(name)
     files = ", ".join(f"{f}[.gz]" for s in FILES.values() for f in s[:2])
-    hint = ("On Debian or Ubuntu: `sudo apt-get install dataset-fashion-mnist`. " if name == "fashion-mnist" else "")
+    hint = ("on Debian or Ubuntu, `sudo apt-get install dataset-fashion-mnist`; or " if name == "fashion-mnist" else "")
     return (f"Could not find the {name} dataset. Looked in:\n  - " + "\n  - ".join(looked) +
-            f"\nTo fix: {hint}Or put the four files ({files}) in a folder and set GAN_BOOK_DATA to it "
+            f"\nTo fix: {hint}put the four files ({files}) in a folder and set GAN_BOOK_DATA to it "
             f"(or use {cache_dir() / 'data' / spec.folder / 'raw'}); with internet access the book downloads them itself.")
 
 

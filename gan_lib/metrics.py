@@ -69,7 +69,7 @@ def gaussian_stats(features: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
 
 
 def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> float:
-    """Frechet distance between N(mu1, cov1) and N(mu2, cov2), Eq. (4.5):
+    """Frechet distance between N(mu1, cov1) and N(mu2, cov2), Eq. (4.4) (and (7.1)):
 
     ||mu1 - mu2||^2 + tr(cov1) + tr(cov2) - 2 tr((cov1 cov2)^{1/2}).
 

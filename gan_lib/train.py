@@ -161,7 +161,7 @@ def train(gan: GAN, images: torch.Tensor, num_steps: int, sample_every: int = 0,
     one_pass = not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in D.modules())
     start = time.perf_counter()
     for _ in _steps(num_steps, progress):
-        # Discriminator: real images towards real_target, generated ones towards 0 (Eq. (2.8)).
+        # Discriminator: real images towards real_target, generated ones towards 0 (Eqs. (2.7), (4.1)).
         for _ in range(r.d_steps):
             real_y = fake_y = None  # class labels: a conditional GAN's only (chapter 8)
             if labels is None:
@@ -187,7 +187,7 @@ def train(gan: GAN, images: torch.Tensor, num_steps: int, sample_every: int = 0,
             d_loss.backward()
             d_grad_norm = _grad_norm(D)
             gan.opt_d.step()
-        # Generator: D is frozen, so G's backward pass computes no gradients for D's weights.
+        # Generator (Eq. (4.2)): D is frozen, so its backward pass computes no gradients for D's weights.
         D.requires_grad_(False)
         fake_logit_after = conditional.call(D, fake, fake_y)
         g_loss = generator_loss(fake_logit_after, kind=r.g_loss)

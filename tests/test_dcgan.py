@@ -4,7 +4,7 @@ from torch import nn
 
 from gan_lib.models import (LATENT_DIM, conv_out_size, conv_transpose_out_size, dcgan_discriminator,
                             dcgan_generator, dcgan_init, num_params)
-from gan_lib.recipes import DCGAN, DCGAN_COST_RATIO, chapter5_runs, equal_cost_steps
+from gan_lib.recipes import DCGAN, DCGAN_COST_RATIO, TUNED_COST_RATIO, chapter4_runs, chapter5_runs, equal_cost_steps
 from gan_lib.budgets import BUDGETS
 from gan_lib.train import MODEL_BUILDERS, Recipe, new_gan, train
 
@@ -89,7 +89,9 @@ def test_dcgan_trains_with_the_unchanged_loop():
 def test_chapter5_runs_have_equal_cost():
     for b in BUDGETS.values():
         runs = {r.name: r for r in chapter5_runs(b)}
-        steps = equal_cost_steps(b.gan_steps, DCGAN_COST_RATIO)
+        tuned = {r.name: r for r in chapter4_runs(b)}["tuned-seed0"]  # the MLP side of the comparison
+        assert tuned.num_steps == equal_cost_steps(b.gan_steps, TUNED_COST_RATIO)
+        steps = equal_cost_steps(tuned.num_steps, DCGAN_COST_RATIO)
         assert {runs[f"dcgan-seed{s}"].num_steps for s in (0, 1)} == {steps}
         assert runs["dcgan-seed0"].recipe == DCGAN and DCGAN.model == "dcgan"
         assert runs["tuned-equal-steps-seed0"].num_steps == steps and runs["tuned-equal-steps-seed0"].recipe.model == "mlp"
