@@ -39,7 +39,7 @@ KNOWN_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1400,1000",
-         "--virtual-time-budget=10000", "--dump-dom"]
+         "--virtual-time-budget=30000", "--dump-dom"]
 
 PROBE = r"""<script>(function () {
   var errors = [];
@@ -78,7 +78,7 @@ PROBE = r"""<script>(function () {
     document.body.appendChild(out);
   }
   var done = false, pending = "the load event";
-  setTimeout(function () { if (!done) report({timed_out: "still waiting for " + pending}); }, 8000);
+  setTimeout(function () { if (!done) report({timed_out: "still waiting for " + pending}); }, 25000);
   window.addEventListener("load", function () {
     pending = "MathJax or an image to decode";
     var mj = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
@@ -170,7 +170,7 @@ def test_every_page_loads_with_no_network(browser):
         errors = [e for e in r["errors"] if not any(known in e for known in KNOWN_ERRORS)]
         return ([f"fetched from the network: {u}" for u in remote] + errors
                 + ([f"MathJax failed: {r['mathjax_failed']}"] if "mathjax_failed" in r else [])
-                + ([f"the page did not finish loading in 8 s: {r['timed_out']}"] if "timed_out" in r else []))
+                + ([f"the page did not finish loading in 25 s: {r['timed_out']}"] if "timed_out" in r else []))
     assert not (bad := failures(browser, check)), "\n".join(bad)
 
 
