@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import math
+import re
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.animation import FuncAnimation
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 
@@ -98,3 +101,44 @@ def plot_history(history: dict, axes=None, equilibrium: float = 0.5):
     for ax in axes:
         ax.legend(fontsize=8)
     return axes
+
+
+# matplotlib's HTML player draws its buttons with Font Awesome icons fetched from a CDN, and defines a global
+# function `Animation`, the name of the browser's own Web Animations class. The book is read offline too, so the
+# player below is the same one with plain-text buttons and a name of its own.
+_BUTTONS = {"fa-minus": "&minus;", "fa-fast-backward": "|&#9664;&#9664;", "fa-step-backward": "|&#9664;",
+            "fa-play fa-flip-horizontal": "&#9664;", "fa-pause": "&#10074;&#10074;", "fa-play": "&#9654;",
+            "fa-step-forward": "&#9654;|", "fa-fast-forward": "&#9654;&#9654;|", "fa-plus": "+"}
+
+
+def offline_jshtml(html: str) -> str:
+    """Make the output of matplotlib's ``Animation.to_jshtml`` self-contained: no CDN stylesheet, text buttons,
+    and the player renamed so that it cannot clash with the browser's built-in ``Animation``."""
+    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
+    html = re.sub(r'<i class="fa ([a-z -]+)"></i>', lambda m: _BUTTONS[m[1]], html)
+    html = re.sub(r"\bAnimation\b(?=[(.])", "GanBookPlayer", html)
+    leftover = re.findall(r"https?://[^\s\"'<>]+|<i class=\"fa[^>]*>|\bnew Animation\(", html)
+    if leftover:
+        raise RuntimeError(f"matplotlib's player changed; offline_jshtml cannot clean {leftover[:3]}: update _BUTTONS.")
+    return html
+
+
+def animate_grids(steps: list[int], grids: list[torch.Tensor], interval_ms: int = 300, size: float = 4.0) -> str:
+    """An HTML player (works offline) of the fixed-noise sample grids a training run stored, one frame per grid."""
+    if not grids or len(steps) != len(grids):
+        raise ValueError(f"need one step number per grid, got {len(steps)} steps and {len(grids)} grids.")
+    fig, ax = plt.subplots(figsize=(size, size + 0.3), dpi=72)
+    frame = ax.imshow(1 - image_grid(grids[0].float()), cmap="gray", vmin=0, vmax=1)
+    title = ax.set_title("")
+    ax.set_axis_off()
+
+    def show(i: int):
+        frame.set_data(1 - image_grid(grids[i].float()))
+        title.set_text(f"generator step {steps[i]}")
+        return frame, title
+
+    movie = FuncAnimation(fig, show, frames=len(grids), interval=interval_ms)
+    with matplotlib.rc_context({"animation.frame_format": "jpeg"}):  # a quarter of PNG's size, in the page
+        html = movie.to_jshtml(default_mode="once")
+    plt.close(fig)
+    return offline_jshtml(html)
