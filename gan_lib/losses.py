@@ -74,7 +74,8 @@ class _StableBCEWithLogits(torch.autograd.Function):
     """Per-example BCE on logits: the value of Eq. (2.4) and, right beside it, its derivative, Eq. (2.5).
 
     Autograd would differentiate max(a, 0) and |a| separately and get the kink at a = 0
-    wrong (first derivative -y instead of 1/2 - y, second derivative 0 instead of 1/4);
+    wrong (a one-sided first derivative, -y or 1 - y by PyTorch version, instead of 1/2 - y;
+    second derivative 0 instead of 1/4);
     the derivative of the sum is smooth, so we give it directly. It is written with
     torch operations, so second derivatives (Hessians) work too.
     """
