@@ -91,21 +91,38 @@ def locate(name: str = "fashion-mnist") -> tuple[Path | None, list[str]]:
     candidates = []
     if os.environ.get("GAN_BOOK_DATA"):
         base = Path(os.environ["GAN_BOOK_DATA"]).expanduser()
-        candidates += [base, base / spec.folder / "raw", base / name]
-    candidates.append(cache_dir() / "data" / spec.folder / "raw")
-    candidates += [Path(p) for p in spec.debian]
-    for folder in candidates:
+        candidates += [(base, True), (base / spec.folder / "raw", False), (base / name, False)]
+    candidates.append((cache_dir() / "data" / spec.folder / "raw", False))
+    candidates += [(Path(p), False) for p in spec.debian]
+    for folder, shared in candidates:
         looked.append(str(folder))
         if all(_find(folder, f) for split in FILES.values() for f in split[:2]):
-            return folder, looked
+            # MNIST and Fashion-MNIST files have the same names: a folder that could hold either is asked which.
+            if not shared or _identify(folder) == name:
+                return folder, looked
+            looked[-1] += f" (holds {_identify(folder)}, not {name})"
     return None, looked
+
+
+def _identify(folder: Path) -> str:
+    """Which dataset a folder's idx files are: the one whose published mean pixel is nearest to the test images'
+    (MNIST about 33, Fashion-MNIST about 73, on 0..255)."""
+    path = _find(folder, FILES["test"][0])
+    try:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
+            raw = f.read()
+    except (OSError, EOFError) as err:
+        raise DataError(f"{path} is truncated or corrupt ({err}). Reinstall or re-download it.") from err
+    mean = torch.frombuffer(bytearray(raw[16:]), dtype=torch.uint8).double().mean().item()
+    return min(DATASETS, key=lambda n: abs(DATASETS[n].train_mean - mean))
 
 
 def _torchvision_root(name: str, download: bool) -> Path:
     """A folder ROOT with ROOT/<folder>/raw/ holding the decompressed idx files."""
     spec = _spec(name)
     found, looked = locate(name)
-    if found is not None and found.name == "raw" and all((found / f).is_file() for s in FILES.values() for f in s[:2]):
+    if (found is not None and found.name == "raw" and found.parent.name == spec.folder
+            and all((found / f).is_file() for s in FILES.values() for f in s[:2])):
         return found.parent.parent
     root = cache_dir() / "data"
     raw = root / spec.folder / "raw"

@@ -80,3 +80,22 @@ def test_toy_mixtures():
     nearest = torch.cdist(ring, ring_modes).min(dim=1).values
     assert nearest.max() < 6 * 0.01  # std 0.01
     assert torch.cdist(grid, grid_modes).min(dim=1).values.max() < 6 * 0.05
+
+
+@pytest.mark.skipif(not DEBIAN.is_dir(), reason="Debian's dataset-fashion-mnist not installed")
+@pytest.mark.parametrize("layout", ["plain folder", "folder named raw"])
+def test_a_data_folder_is_not_taken_for_the_other_dataset(isolated_data, layout, monkeypatch):
+    """MNIST and Fashion-MNIST share file names: $GAN_BOOK_DATA holding Fashion-MNIST must not pass for MNIST."""
+    folder = isolated_data / "raw" if layout == "folder named raw" else isolated_data
+    folder.mkdir(exist_ok=True)
+    for f in DEBIAN.glob("*.gz"):  # decompressed in the 'raw' case, as torchvision's own layout holds them
+        target = folder / (f.stem if folder.name == "raw" else f.name)
+        target.write_bytes(gzip.decompress(f.read_bytes()) if folder.name == "raw" else f.read_bytes())
+    monkeypatch.setenv("GAN_BOOK_DATA", str(folder))
+    found, looked = data.locate("mnist")
+    assert found is None and any("holds fashion-mnist, not mnist" in place for place in looked)
+    assert data.locate("fashion-mnist")[0] == folder
+    test = data.load_images("fashion-mnist", "test", download=False)  # a 'raw' folder not under FashionMNIST/
+    assert test.images.shape == (10_000, 1, 28, 28)
+    with pytest.raises(data.DataError, match="Could not find the mnist dataset"):
+        data.load_images("mnist", download=False)
