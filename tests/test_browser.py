@@ -6,21 +6,25 @@ another binary). Run it after a build with ``pytest tests/test_browser.py``; ``.
 own with ``GAN_BOOK_REQUIRE_BROWSER=1``, which turns those two skips into failures.
 
 How: the build is copied to a temporary folder and a small probe script is put first in each page's <head>.
-Chromium loads each page from ``file://`` with every host name unresolvable (no network), runs it for a few
-seconds of virtual time, and ``--dump-dom`` prints the page, where the probe has written, once the page has
-loaded, MathJax has finished and every image has decoded: each image's natural width, the math elements and
-how many MathJax typeset, MathJax's error nodes, the sidebar's links, the buttons' links, every resource the
-page fetched and every load error. Links and cross-references are checked on the HTML files themselves.
+Chromium loads each page from ``file://`` with every host name unresolvable (no network); the test drives it over
+its DevTools pipe (no extra package: two file descriptors and JSON messages) and waits, in wall-clock time, until
+the probe has written its report into the page: once the page has loaded, MathJax has finished and every image has
+decoded, it records each image's natural width, the math elements and how many MathJax typeset, MathJax's error
+nodes, the sidebar's links, the buttons' links, every resource the page fetched and every load error. A page that
+has not finished within ``LOAD_SECONDS`` fails. Links and cross-references are checked on the HTML files themselves.
 """
 from __future__ import annotations
 
-import html as html_lib
+import fcntl
 import json
 import os
 import re
+import select
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
@@ -38,8 +42,8 @@ SKIP_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static", "reports
 KNOWN_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1400,1000",
-         "--virtual-time-budget=30000", "--dump-dom"]
+         "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1400,1000"]
+LOAD_SECONDS = 40  # the probe reports a page still busy after this long (wall clock); the driver waits a bit more
 
 PROBE = r"""<script>(function () {
   var errors = [];
@@ -78,7 +82,7 @@ PROBE = r"""<script>(function () {
     document.body.appendChild(out);
   }
   var done = false, pending = "the load event";
-  setTimeout(function () { if (!done) report({timed_out: "still waiting for " + pending}); }, 25000);
+  setTimeout(function () { if (!done) report({timed_out: "still waiting for " + pending}); }, LOAD_MS);
   window.addEventListener("load", function () {
     pending = "MathJax or an image to decode";
     var mj = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
@@ -92,6 +96,76 @@ PROBE = r"""<script>(function () {
 
 # .ci/run sets GAN_BOOK_REQUIRE_BROWSER=1: there, a missing build or browser is a failure, not a skip.
 SKIP = pytest.fail if os.environ.get("GAN_BOOK_REQUIRE_BROWSER") else pytest.skip
+
+
+class DevTools:
+    """One headless Chromium, driven over its DevTools pipe: it reads commands on fd 3 and writes replies on fd 4,
+    each a JSON message ended by a NUL byte (the Chrome DevTools Protocol)."""
+
+    def __init__(self, exe: str, profile: str):
+        cmd_r, self._cmd = os.pipe()
+        self._out, out_w = os.pipe()
+
+        def wire():  # in the child, before exec: move the pipe ends to fds 3 and 4, where Chromium looks
+            a, b = fcntl.fcntl(cmd_r, fcntl.F_DUPFD, 100), fcntl.fcntl(out_w, fcntl.F_DUPFD, 100)
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+        self.proc = subprocess.Popen([exe, *FLAGS, "--remote-debugging-pipe", f"--user-data-dir={profile}"],
+                                     preexec_fn=wire, close_fds=False, start_new_session=True, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(cmd_r)
+        os.close(out_w)
+        self._buffer, self._id = b"", 0
+
+    def send(self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 30) -> dict:
+        self._id += 1
+        message = {"id": self._id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        os.write(self._cmd, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\0" in self._buffer:
+                raw, self._buffer = self._buffer.split(b"\0", 1)
+                reply = json.loads(raw)
+                if reply.get("id") == self._id:  # anything else is an event or an earlier reply
+                    if "error" in reply:
+                        raise RuntimeError(f"{method}: {reply['error']}")
+                    return reply["result"]
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._out], [], [], left)[0]:
+                raise TimeoutError(f"Chromium did not answer {method} within {timeout} s")
+            chunk = os.read(self._out, 1 << 20)
+            if not chunk:
+                raise RuntimeError("Chromium closed its DevTools pipe")
+            self._buffer += chunk
+
+    def report(self, url: str, seconds: float) -> str | None:
+        """Open ``url`` and return the probe's report once the page has written it (None if it never did)."""
+        target = self.send("Target.createTarget", {"url": url})["targetId"]
+        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            found = self.send("Runtime.evaluate", {"returnByValue": True, "expression":
+                              "(document.getElementById('browser-check') || {}).textContent || null"}, session)
+            if found["result"].get("value"):
+                return found["result"]["value"]
+            time.sleep(0.2)
+        return None
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close", timeout=5)
+            self.proc.wait(timeout=10)
+        except (OSError, RuntimeError, TimeoutError, subprocess.TimeoutExpired):
+            pass
+        try:  # Chromium's helper processes too: they share its process group
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        os.close(self._cmd)
+        os.close(self._out)
 
 
 def chromium() -> str | None:
@@ -130,21 +204,22 @@ def browser(build, tmp_path_factory) -> dict[str, dict]:
         text = page.read_text(errors="replace")
         if is_redirect(text):
             continue
-        (copy / page.relative_to(build)).write_text(re.sub(r"<head[^>]*>", lambda m: m[0] + PROBE, text, count=1))
+        probe = PROBE.replace("LOAD_MS", str(LOAD_SECONDS * 1000))
+        (copy / page.relative_to(build)).write_text(re.sub(r"<head[^>]*>", lambda m: m[0] + probe, text, count=1))
         todo.append(page.relative_to(build))
 
     def load(rel: Path) -> tuple[str, dict]:
-        with tempfile.TemporaryDirectory() as profile:
+        with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
+            browser = DevTools(exe, profile)
             try:
-                run = subprocess.run([exe, *FLAGS, f"--user-data-dir={profile}", (copy / rel).as_uri()],
-                                     capture_output=True, text=True, timeout=120)
-            except subprocess.TimeoutExpired:
-                return str(rel), {"failed": "Chromium did not finish the page within 120 s"}
-        found = re.search(r'<output id="browser-check"[^>]*>(.*?)</output>', run.stdout, re.S)
-        if not found:
-            return str(rel), {"failed": f"the page never finished loading (Chromium exit {run.returncode}; "
-                                        f"stderr: {run.stderr.strip()[-300:]})"}
-        report = json.loads(html_lib.unescape(found[1]))
+                found = browser.report((copy / rel).as_uri(), LOAD_SECONDS + 20)
+            except (OSError, RuntimeError, TimeoutError) as err:
+                return str(rel), {"failed": f"Chromium failed on the page: {err}"}
+            finally:
+                browser.close()
+        if found is None:
+            return str(rel), {"failed": f"the probe never reported, {LOAD_SECONDS + 20} s after the page was opened"}
+        report = json.loads(found)
         report["root"] = copy.as_uri()
         return str(rel), report
 
@@ -169,9 +244,8 @@ def test_every_page_loads_with_no_network(browser):
         remote = [u for u in r["resources"] if not u.startswith(("file:", "data:", "blob:"))]
         errors = [e for e in r["errors"] if not any(known in e for known in KNOWN_ERRORS)]
         return ([f"fetched from the network: {u}" for u in remote] + errors
-                + ([f"MathJax failed: {r['mathjax_failed']}"] if "mathjax_failed" in r else []))
-    # A page still busy when Chromium's virtual-time budget runs out is not a failure by itself: virtual time fires
-    # the watchdog timer before MathJax's real work ends on long pages. Math, images and links are checked separately.
+                + ([f"MathJax failed: {r['mathjax_failed']}"] if "mathjax_failed" in r else [])
+                + ([f"not finished after {LOAD_SECONDS} s: {r['timed_out']}"] if "timed_out" in r else []))
     assert not (bad := failures(browser, check)), "\n".join(bad)
 
 
