@@ -15,7 +15,7 @@ Trials of all variants are interleaved (A, B, C, ..., A, B, C, ...), each varian
 warmed up first, and every ratio is the median of the per-round ratios: on a shared
 machine only ratios within one run mean anything. Run it on an otherwise idle machine:
 
-    python benchmarks/train_throughput.py            # about 1-2 minutes on 2 CPU cores
+    python benchmarks/train_throughput.py            # about 45 s on 2 CPU cores
     python benchmarks/train_throughput.py --quick    # a smoke test
 """
 from __future__ import annotations
