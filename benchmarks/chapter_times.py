@@ -23,9 +23,9 @@ import nbformat
 import torch
 from nbclient import NotebookClient
 
-from gan_lib.budgets import budget
+from gan_lib.machinery.budgets import budget
 from gan_lib.runtime import describe, pick_device
-from gan_lib.student import chapter_notebooks
+from gan_lib.machinery.toc import chapter_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 

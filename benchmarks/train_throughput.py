@@ -5,7 +5,7 @@
    ``FashionMNIST`` through ``ToTensor`` + ``Normalize`` and a ``DataLoader``
    (``num_workers`` 0 and 2), the same MLPs with a Sigmoid on D, ``nn.BCELoss``, the
    same Adam. "Images" are real images consumed per generator step (batch_size * d_steps).
-2. The cost of one TUNED step relative to one PLAIN step (``gan_lib.recipes``), to
+2. The cost of one TUNED step relative to one PLAIN step (``gan_lib.machinery.recipes``), to
    compare with the value fixed in ``recipes.TUNED_COST_RATIO``.
 3. The fraction of the machine's fp32 matmul rate (``torch.mm`` on 2048 x 2048) that
    gan_lib's step achieves at batch 64 and 256, from an analytic FLOP count
@@ -36,9 +36,9 @@ from torchvision import datasets, transforms
 from gan_lib import models
 from gan_lib.data import load_images, random_batch
 from gan_lib.losses import discriminator_loss, generator_loss
-from gan_lib.recipes import PLAIN, TUNED, TUNED_COST_RATIO
+from gan_lib.machinery.recipes import PLAIN, TUNED, TUNED_COST_RATIO
 from gan_lib.runtime import describe, pick_device
-from gan_lib.train import MODEL_BUILDERS, Recipe, new_gan, train
+from gan_lib.train import Recipe, new_gan, train
 
 TARGET_SPEEDUP = 1.5          # gan_lib / textbook loop (num_workers=0), batch 64
 TARGET_MATMUL_FRACTION = 0.6  # achieved / peak fp32 matmul rate, batch 256
@@ -78,7 +78,7 @@ def gan_lib_step_flops(recipe: Recipe) -> int:
     A textbook step that leaves D's weights requiring grad in the generator step costs
     F(D) more per image (D's weight gradients, computed and thrown away).
     """
-    G, D = MODEL_BUILDERS[recipe.model](recipe)
+    G, D = models.build(recipe)
     fg, fg1 = _linear_flops(G)
     fd, fd1 = _linear_flops(D)
     d_step = fg + 2 * fd + 2 * fd + 2 * (fd - fd1)

@@ -3,7 +3,7 @@
 Like micrograd, every layer has its forward rule and, right beside it, the rule
 that sends the gradient back. :func:`forward` runs an ``nn.Sequential`` and keeps a
 *tape* of each layer's input and output; :func:`backward` walks the tape in reverse
-and applies the chain rule, Eq. (3.3). Nothing here uses autograd: the rules are
+and applies the chain rule, Eq. (ch3-backward). Nothing here uses autograd: the rules are
 the derivation, and chapter 3 checks them against ``torch.autograd``.
 
 Conventions. ``nn.Linear`` computes ``y = x W^T + b`` (x is N x in, W is out x in), so
@@ -30,7 +30,7 @@ def linear_forward(layer: nn.Linear, x: Tensor) -> Tensor:
 
 
 def linear_backward(layer: nn.Linear, x: Tensor, y: Tensor, grad_y: Tensor) -> tuple[Tensor, Grads]:
-    """Eq. (3.4): dL/dW = (dL/dy)^T x, dL/db = sum_n dL/dy_n, dL/dx = (dL/dy) W."""
+    """Eq. (ch3-linear): dL/dW = (dL/dy)^T x, dL/db = sum_n dL/dy_n, dL/dx = (dL/dy) W."""
     gy, x2 = grad_y.reshape(-1, grad_y.shape[-1]), x.reshape(-1, x.shape[-1])  # (*, k) -> (rows, k)
     grads = {"weight": gy.T @ x2}
     if layer.bias is not None:
@@ -43,7 +43,7 @@ def relu_forward(layer: nn.ReLU, x: Tensor) -> Tensor:
 
 
 def relu_backward(layer: nn.ReLU, x: Tensor, y: Tensor, grad_y: Tensor) -> tuple[Tensor, Grads]:
-    """Eq. (3.5): the gradient passes where x > 0 and stops elsewhere (torch's choice at x = 0)."""
+    """Eq. (ch3-relu): the gradient passes where x > 0 and stops elsewhere (torch's choice at x = 0)."""
     return torch.where(x > 0, grad_y, torch.zeros_like(grad_y)), {}
 
 
@@ -52,7 +52,7 @@ def leaky_relu_forward(layer: nn.LeakyReLU, x: Tensor) -> Tensor:
 
 
 def leaky_relu_backward(layer: nn.LeakyReLU, x: Tensor, y: Tensor, grad_y: Tensor) -> tuple[Tensor, Grads]:
-    """Eq. (3.5): slope 1 where x > 0, the layer's negative slope elsewhere."""
+    """Eq. (ch3-relu): slope 1 where x > 0, the layer's negative slope elsewhere."""
     return torch.where(x > 0, grad_y, layer.negative_slope * grad_y), {}
 
 
@@ -61,7 +61,7 @@ def tanh_forward(layer: nn.Tanh, x: Tensor) -> Tensor:
 
 
 def tanh_backward(layer: nn.Tanh, x: Tensor, y: Tensor, grad_y: Tensor) -> tuple[Tensor, Grads]:
-    """Eq. (3.6): tanh' = 1 - tanh^2, written with the saved output y."""
+    """Eq. (ch3-tanh): tanh' = 1 - tanh^2, written with the saved output y."""
     return grad_y * (1 - y * y), {}
 
 
@@ -70,7 +70,7 @@ def sigmoid_forward(layer: nn.Sigmoid, x: Tensor) -> Tensor:
 
 
 def sigmoid_backward(layer: nn.Sigmoid, x: Tensor, y: Tensor, grad_y: Tensor) -> tuple[Tensor, Grads]:
-    """Eq. (3.6): sigma' = sigma (1 - sigma), written with the saved output y."""
+    """Eq. (ch3-tanh): sigma' = sigma (1 - sigma), written with the saved output y."""
     return grad_y * y * (1 - y), {}
 
 
@@ -143,7 +143,7 @@ def forward(model: nn.Sequential, x: Tensor) -> tuple[Tensor, Tape]:
 
 
 def backward(model: nn.Sequential, tape: Tape, grad_out: Tensor) -> tuple[Tensor, Grads]:
-    """Eq. (3.3), the chain rule: walk the tape backwards from dL/d(output).
+    """Eq. (ch3-backward), the chain rule: walk the tape backwards from dL/d(output).
 
     Returns dL/d(input) and ``{parameter name: dL/d(parameter)}``, named as in
     ``model.named_parameters()`` (e.g. ``"0.weight"``).
@@ -166,12 +166,12 @@ def backward(model: nn.Sequential, tape: Tape, grad_out: Tensor) -> tuple[Tensor
 # --- the losses' derivative rules (the losses themselves live in gan_lib.losses) ---
 
 def bce_with_logits_grad(logit: Tensor, target: Tensor | float) -> Tensor:
-    """Eq. (3.7): d/da of mean BCE-with-logits is (sigma(a) - y) / N, N = number of elements."""
+    """Eq. (ch3-bce-grad): d/da of mean BCE-with-logits is (sigma(a) - y) / N, N = number of elements."""
     return (torch.sigmoid(logit) - target) / logit.numel()
 
 
 def generator_loss_grad(fake_logit: Tensor, kind: str = "non_saturating") -> Tensor:
-    """Eq. (3.8): dL_G/da for the mean generator loss.
+    """Eq. (ch3-gen-grad): dL_G/da for the mean generator loss.
 
     non_saturating, L = mean -log sigma(a):      dL/da = (sigma(a) - 1) / N
     saturating,     L = mean  log(1 - sigma(a)): dL/da = -sigma(a) / N
@@ -187,7 +187,7 @@ def generator_loss_grad(fake_logit: Tensor, kind: str = "non_saturating") -> Ten
 
 def generator_grads(generator: nn.Sequential, discriminator: nn.Sequential, z: Tensor,
                     kind: str = "non_saturating") -> Grads:
-    """Eq. (3.2): dL_G/dW_G = dL/da * da/dx * dx/dW_G, by hand, for every parameter of G.
+    """Eq. (ch3-chain): dL_G/dW_G = dL/da * da/dx * dx/dW_G, by hand, for every parameter of G.
 
     The gradient reaches G through D's *input*; the gradients D's parameters would
     get on the way are dropped, since the generator step must not change D.

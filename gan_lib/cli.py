@@ -1,4 +1,5 @@
-"""The book's command line: ``python -m gan_lib {data,train,sample,cache} ...``.
+"""The book's command line: ``python -m gan_lib COMMAND ...``. It sits on top of both rooms of the package
+(the concepts and the machinery); nothing imports it.
 
 Examples::
 
@@ -6,18 +7,27 @@ Examples::
     python -m gan_lib train --dataset fashion-mnist --model mlp --steps 3000 --seed 0 --out ckpt.pt
     python -m gan_lib train --resume ckpt.pt --steps 1000 --out ckpt.pt
     python -m gan_lib sample ckpt.pt --n 10000 --out samples.pt
+    python -m gan_lib evaluate samples.pt
     python -m gan_lib cache warm
+
+Every error is one line that says what was wrong and what to do; the exit status is then 2.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import torch
 
-from . import budgets, data, train as trainer
+from . import data
+from .checkpoint import CheckpointError, load_gan, save_gan
+from .models import CONDITIONAL_MODELS, MODELS
 from .runtime import describe, pick_device
+from .train import Recipe, TrainingDiverged, new_gan, train
 
 
 def cmd_data(args) -> int:
@@ -37,21 +47,28 @@ def cmd_data(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from .machinery.budgets import budget
     device = pick_device()
     print(describe(device))
     if args.resume:
-        gan = trainer.load_gan(args.resume, device)
+        gan = load_gan(args.resume, device)
         print(f"resuming {args.resume} at step {gan.step}")
     else:
-        recipe = trainer.Recipe(dataset=args.dataset, model=args.model, batch_size=args.batch_size,
-                                lr_g=args.lr, lr_d=args.lr, d_steps=args.d_steps,
-                                real_target=args.real_target, d_dropout=args.d_dropout)
-        gan = trainer.new_gan(recipe, args.seed, device)
-    num_steps = args.steps if args.steps is not None else budgets.budget(device).gan_steps
-    images = data.load_images(gan.recipe.dataset, "train").images.to(device)
+        conditional = args.model in CONDITIONAL_MODELS
+        recipe = Recipe(dataset=args.dataset, model=args.model, batch_size=args.batch_size, g_lr=args.lr,
+                        d_lr=args.lr, d_steps=args.d_steps, real_target=args.real_target,
+                        d_dropout=args.d_dropout, num_classes=10 if conditional else 0)
+        gan = new_gan(recipe, args.seed, device)
+    num_steps = args.steps if args.steps is not None else budget(device).gan_steps
+    if num_steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {num_steps}.")
+    _check_writable(args.out)
+    train_set = data.load_images(gan.recipe.dataset, "train")
+    labels = train_set.labels.to(device) if gan.recipe.num_classes else None
     seconds_before = gan.seconds
-    trainer.train(gan, images, num_steps, sample_every=max(1, num_steps // 20), progress=not args.quiet)
-    trainer.save_gan(gan, args.out)
+    train(gan, train_set.images.to(device), num_steps, labels=labels, sample_every=max(1, num_steps // 20),
+          progress=False if args.quiet else None)
+    save_gan(gan, args.out)
     seconds = gan.seconds - seconds_before
     h = gan.history
     print(f"trained {num_steps} steps (now at step {gan.step}) in {seconds:.1f} s, "
@@ -64,17 +81,44 @@ def cmd_train(args) -> int:
 
 def cmd_sample(args) -> int:
     if args.n < 1:
-        raise SystemExit(f"--n must be at least 1, got {args.n}.")
-    gan = trainer.load_gan(args.checkpoint, pick_device())
+        raise ValueError(f"--n must be at least 1, got {args.n}.")
+    _check_writable(args.out)
+    gan = load_gan(args.checkpoint, pick_device())
     samples = gan.sample(args.n, seed=args.seed)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    torch.save(samples, args.out)
+    _save_tensor(samples, args.out)
     print(f"wrote {tuple(samples.shape)} samples in [{samples.min():.2f}, {samples.max():.2f}] to {args.out}")
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    from . import metrics
+    from .machinery.budgets import budget
+    from .machinery.cache import trained_classifier
+    samples = _load_samples(args.samples)
+    metrics.check_images(samples, f"the images in {args.samples}")
+    device = pick_device()
+    test_set = data.load_images(args.dataset, "test")
+    n = min(len(samples), len(test_set))  # the same count on both sides: the FD depends on it (chapter 7)
+    net = trained_classifier(args.dataset, device=device, verbose=not args.json)
+    scores = metrics.evaluate(net, samples[:n].float(), test_set.images[:n])
+    scores = {"samples": str(args.samples), "dataset": args.dataset, **scores, "classes": list(test_set.class_names)}
+    if args.json:
+        print(json.dumps(scores))
+        return 0
+    book_n = budget(device).fd_samples
+    print(f"{n} generated images against {n} {args.dataset} test images")
+    print(f"Frechet distance (classifier features): {scores['fd']:.2f}"
+          + ("" if n == book_n else f"  (the book's count is {book_n}; FDs at other counts are not comparable)"))
+    print(f"Inception Score (classifier): {scores['inception_score']:.2f} of at most {len(test_set.class_names)}")
+    print(f"classes with >= 1% of the images: {scores['classes_covered']} of {len(test_set.class_names)}")
+    print(f"KL(class histogram || uniform): {scores['kl_uniform']:.4f} nats")
+    for name, count in zip(test_set.class_names, scores["histogram"]):
+        print(f"  {name:<12}{count:>7}")
+    return 0
+
+
 def cmd_cache(args) -> int:
-    from . import cache
+    from .machinery import cache
     if args.action == "warm":
         return cache.warm(verbose=True)
     if args.action == "list":
@@ -86,47 +130,8 @@ def cmd_cache(args) -> int:
     return 0
 
 
-def cmd_evaluate(args) -> int:
-    from . import cache, metrics
-    import json
-    if not Path(args.samples).is_file():
-        raise ValueError(f"No samples file at {args.samples}. Write one with "
-                         "`python -m gan_lib sample CHECKPOINT --n 10000 --out samples.pt`.")
-    try:
-        samples = torch.load(args.samples, weights_only=True)
-    except Exception as err:
-        raise ValueError(f"{args.samples} is not a torch tensor file ({type(err).__name__}); "
-                         "write one with `python -m gan_lib sample`.") from err
-    if not isinstance(samples, torch.Tensor) or samples.dim() != 4 or tuple(samples.shape[1:]) != (1, 28, 28):
-        shape = tuple(samples.shape) if isinstance(samples, torch.Tensor) else type(samples).__name__
-        raise ValueError(f"{args.samples} holds {shape}, expected an N x 1 x 28 x 28 tensor in [-1, 1] "
-                         "(write one with `python -m gan_lib sample CHECKPOINT --n 10000`).")
-    device = pick_device()
-    test = data.load_images(args.dataset, "test")
-    n = min(len(samples), len(test))  # the same count on both sides: the FD depends on it (chapter 7)
-    if n < 2:
-        raise ValueError(f"{args.samples} holds {len(samples)} image; the Frechet distance needs at least 2.")
-    net = cache.trained_classifier(args.dataset, device=device, verbose=not args.json)
-    scores = metrics.evaluate(net, samples[:n].float(), test.images[:n])
-    scores = {"samples": str(args.samples), "dataset": args.dataset, **scores,
-              "classes": list(test.class_names)}
-    if args.json:
-        print(json.dumps(scores))
-        return 0
-    book_n = budgets.budget(device).fd_samples
-    print(f"{n} generated images against {n} {args.dataset} test images")
-    print(f"Frechet distance (classifier features): {scores['fd']:.2f}"
-          + ("" if n == book_n else f"  (the book's count is {book_n}; FDs at other counts are not comparable)"))
-    print(f"Inception Score (classifier): {scores['inception_score']:.2f} of at most {len(test.class_names)}")
-    print(f"classes covered (>= 1% of images): {scores['classes_covered']} of {len(test.class_names)}")
-    print(f"KL(class histogram || uniform): {scores['kl_uniform']:.4f} nats")
-    for name, count in zip(test.class_names, scores["histogram"]):
-        print(f"  {name:<12}{count:>7}")
-    return 0
-
-
 def cmd_colab_cells(args) -> int:
-    from . import colab
+    from .machinery import colab
     root = Path(args.root)
     changed = colab.update_notebooks(root)
     print(f"Colab install cell for {colab.repository_url(root / '_config.yml')}: "
@@ -135,9 +140,50 @@ def cmd_colab_cells(args) -> int:
 
 
 def cmd_student_edition(args) -> int:
-    from . import student
+    from .machinery import student
     return student.main(Path(args.root), Path(args.out), book=args.book)
 
+
+# --- files -------------------------------------------------------------------------------------
+
+def _check_writable(path: str) -> None:
+    """Fail before any work if ``path`` cannot be written (no such folder, or no permission)."""
+    folder = Path(path).expanduser().resolve().parent
+    if not folder.is_dir():
+        raise ValueError(f"cannot write {path}: the folder {folder} does not exist. Create it or choose another path.")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"cannot write {path}: no permission to write in {folder}. Choose another path.")
+
+
+def _save_tensor(tensor: torch.Tensor, path: str) -> None:
+    """torch.save to a temporary file beside ``path``, then rename: never a half-written file."""
+    fd, tmp = tempfile.mkstemp(prefix=Path(path).name + ".", suffix=".part", dir=Path(path).resolve().parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(tensor, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _load_samples(path: str) -> torch.Tensor:
+    hint = "write one with `python -m gan_lib sample CHECKPOINT --n 10000 --out samples.pt`"
+    if not Path(path).is_file():
+        raise ValueError(f"No samples file at {path}: {hint}.")
+    try:
+        samples = torch.load(path, weights_only=True)
+    except Exception as err:
+        raise ValueError(f"{path} is not a torch tensor file ({type(err).__name__}): {hint}.") from err
+    if not isinstance(samples, torch.Tensor) or samples.dim() != 4 or tuple(samples.shape[1:]) != (1, 28, 28):
+        shape = tuple(samples.shape) if isinstance(samples, torch.Tensor) else type(samples).__name__
+        raise ValueError(f"{path} holds {shape}, expected an N x 1 x 28 x 28 tensor in [-1, 1]: {hint}.")
+    if len(samples) < 2:
+        raise ValueError(f"{path} holds {len(samples)} image; the Frechet distance needs at least 2.")
+    return samples
+
+
+# --- the parser --------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gan_lib", description="The GAN Generator Book's command line.")
@@ -149,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a GAN and write a checkpoint")
     t.add_argument("--dataset", default="fashion-mnist", choices=sorted(data.DATASETS))
-    t.add_argument("--model", default="mlp", choices=sorted(trainer.MODEL_BUILDERS))
+    t.add_argument("--model", default="mlp", choices=MODELS,
+                   help="mlp: the seed's MLPs; dcgan: chapter 5's; cmlp: chapter 8's conditional MLPs (10 classes)")
     t.add_argument("--steps", type=int, default=None,
                    help="generator steps (default: the budget's gan_steps; see GAN_BOOK_BUDGET)")
     t.add_argument("--batch-size", type=int, default=64)
@@ -160,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--resume", default=None, help="continue this checkpoint (its recipe and seed are kept)")
     t.add_argument("--out", default="gan.pt", help="checkpoint to write (atomically)")
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--quiet", action="store_true", help="no progress bar (there is none when output is not a terminal)")
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("sample", help="draw images from a checkpoint into a tensor file")
@@ -170,15 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="samples.pt", help="torch.save'd N x 1 x 28 x 28 float tensor in [-1, 1]")
     s.set_defaults(func=cmd_sample)
 
-    c = sub.add_parser("cache", help="the seeded cache of trained models the chapters use")
-    c.add_argument("action", choices=["warm", "list", "clear"])
-    c.set_defaults(func=cmd_cache)
-
     e = sub.add_parser("evaluate", help="the chapter-7 metrics of a tensor of generated images")
     e.add_argument("samples", help="torch.save'd N x 1 x 28 x 28 tensor in [-1, 1] (from `sample`)")
     e.add_argument("--dataset", default="fashion-mnist", choices=sorted(data.DATASETS))
     e.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
     e.set_defaults(func=cmd_evaluate)
+
+    c = sub.add_parser("cache", help="the seeded cache of trained models the chapters use")
+    c.add_argument("action", choices=["warm", "list", "clear"])
+    c.set_defaults(func=cmd_cache)
 
     st = sub.add_parser("student-edition", help="the chapters without solutions (notebooks; --book: the HTML too)")
     st.add_argument("out", help="folder to write (e.g. student_edition): OUT/chapters/*.ipynb, OUT/_build/html")
@@ -198,9 +245,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (data.DataError, trainer.TrainingDiverged, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except trainer.CheckpointError as err:
+    except (data.DataError, TrainingDiverged, CheckpointError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

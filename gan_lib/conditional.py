@@ -3,9 +3,10 @@
 Mirza and Osindero (2014) give the generator and the discriminator the label ``y`` as
 well: G(z, y) makes an image of class y, and D(x, y) judges whether x is a real image
 *of class y*. Here the label enters as a one-hot vector concatenated to the noise
-(Eq. (8.2)) and to the flattened image; the networks are otherwise the seed's MLPs.
-The helpers below draw labelled batches and fixed per-class subsets, so that
-``gan_lib.train`` and ``gan_lib.cache`` stay short.
+(Eq. (ch8-onehot)) and to the flattened image; the networks are otherwise the seed's MLPs.
+``gan_lib.models.build`` makes them for ``Recipe(model="cmlp", num_classes=10)``, and
+``gan_lib.train`` trains them with the same loop as every other GAN. The helpers below pick
+the labels to sample with, fixed per-class subsets, and the per-class hit rate.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
 
 
 class ConditionalGenerator(nn.Module):
-    """Eq. (8.2): G(z, y) = G'([z; e_y]), with G' the seed's MLP generator on latent_dim + num_classes inputs."""
+    """Eq. (ch8-onehot): G(z, y) = G'([z; e_y]), with G' the seed's MLP generator on latent_dim + num_classes inputs."""
 
     def __init__(self, latent_dim: int = models.LATENT_DIM, num_classes: int = 10):
         super().__init__()
@@ -50,32 +51,6 @@ class ConditionalDiscriminator(nn.Module):
         return self.net(torch.cat([x.flatten(1), one_hot(labels, self.num_classes).to(x.device)], dim=1))
 
 
-def cmlp(latent_dim: int, num_classes: int, d_dropout: float = 0.0,
-         d_spectral_norm: bool = False) -> tuple[nn.Module, nn.Module]:
-    """The conditional pair (generator, discriminator) of the ``"cmlp"`` model in ``gan_lib.train``."""
-    if num_classes < 2:
-        raise ValueError(f"a conditional model needs num_classes >= 2, got {num_classes}: set Recipe.num_classes.")
-    discriminator = ConditionalDiscriminator(num_classes, dropout=d_dropout)
-    if d_spectral_norm:
-        models.with_spectral_norm(discriminator)
-    return ConditionalGenerator(latent_dim, num_classes), discriminator
-
-
-def call(net: nn.Module, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-    """``net(x)`` for an unconditional network (labels None), ``net(x, labels)`` for a conditional one."""
-    return net(x) if labels is None else net(x, labels)
-
-
-def check_train_labels(labels: torch.Tensor | None, num_images: int, num_classes: int) -> None:
-    """Refuse labels for an unconditional recipe, no labels for a conditional one, or a count that differs."""
-    if num_classes == 0 and labels is not None:
-        raise ValueError("labels were given, but the recipe is unconditional (num_classes=0): leave labels=None.")
-    if num_classes > 0 and (labels is None or len(labels) != num_images):
-        got = "no labels" if labels is None else f"{len(labels)} labels"
-        raise ValueError(f"a conditional recipe (num_classes={num_classes}) needs one label per image: "
-                         f"{num_images} images, {got}. Pass train(..., labels=...).")
-
-
 def check_sample_labels(labels: torch.Tensor | None, n: int, num_classes: int) -> torch.Tensor | None:
     """The labels to generate n images with: None (unconditional), the classes in turn by default, or ``labels``."""
     if num_classes == 0:
@@ -87,15 +62,6 @@ def check_sample_labels(labels: torch.Tensor | None, n: int, num_classes: int) -
     if len(labels) != n:
         raise ValueError(f"{len(labels)} labels for {n} images: give one label per image.")
     return labels
-
-
-def random_labeled_batch(images: torch.Tensor, labels: torch.Tensor, batch_size: int,
-                         rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Like ``data.random_batch`` (the same draw from ``rng``), returning the images' labels too."""
-    if not 0 < batch_size:
-        raise ValueError(f"batch_size must be positive, got {batch_size}.")
-    index = torch.randint(len(images), (batch_size,), generator=rng)
-    return images[index.to(images.device)], labels[index.to(labels.device)]
 
 
 def fixed_labels(n: int, num_classes: int) -> torch.Tensor:
@@ -129,7 +95,7 @@ def training_data(split: ImageData, subset_per_class: int, seed: int) -> tuple[t
 
 
 def per_class_hit_rate(predicted: torch.Tensor, requested: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """Per class c: among the images generated on request for c, the share classified as c (Eq. (8.3))."""
+    """Per class c: among the images generated on request for c, the share classified as c (Eq. (ch8-hit))."""
     if predicted.shape != requested.shape:
         raise ValueError(f"predicted {tuple(predicted.shape)} and requested {tuple(requested.shape)} differ in shape.")
     hits = (predicted == requested).double()

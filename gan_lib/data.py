@@ -1,8 +1,14 @@
-"""Data for the book: Fashion-MNIST (the default) and MNIST, preloaded; and 2-D toy mixtures.
+"""Data for the book: Fashion-MNIST (the default) and MNIST, preloaded as tensors.
 
 Images are read once through torchvision's dataset classes and kept as one float
 tensor in [-1, 1] of shape N x 1 x 28 x 28 (the range of the generator's Tanh), so
 a training step indexes a tensor instead of running a per-image PIL pipeline.
+
+Three splits. ``"test"`` is the data set's 10,000 test images, the book's final reports only.
+The 60,000 training images are cut once, by a fixed seed, into ``"validation"`` (500 per
+class, 5,000 images: what recipes are *selected* on) and ``"train"`` (the other 55,000: what
+every GAN and the evaluation classifier learn from). Nothing the book trains sees a
+validation or a test image.
 
 Where the files are looked for, in order:
 
@@ -39,6 +45,9 @@ class _Spec:
 
 FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60_000),
          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10_000)}
+SPLITS = ("train", "validation", "test")
+VALIDATION_PER_CLASS = 500   # 5,000 of the 60,000 training images, held out for selecting recipes
+VALIDATION_SEED = 20_240_601
 
 DATASETS = {
     "fashion-mnist": _Spec("FashionMNIST", ("/usr/share/datasets/fashion-mnist",), 72.94,
@@ -66,23 +75,37 @@ def cache_dir() -> Path:
 
 
 def load_images(name: str = "fashion-mnist", split: str = "train", download: bool = True) -> ImageData:
-    """Load a split of ``name`` ("fashion-mnist" or "mnist") as one float tensor in [-1, 1]."""
+    """Load a split of ``name`` ("fashion-mnist" or "mnist"): "train", "validation" or "test" (see above)."""
     spec = _spec(name)
-    if split not in FILES:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}.")
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}.")
+    file_split = "test" if split == "test" else "train"
     root = _torchvision_root(name, download)
     from torchvision import datasets
     cls = datasets.FashionMNIST if name == "fashion-mnist" else datasets.MNIST
     try:
-        ds = cls(str(root), train=(split == "train"), download=False)
-        pixels, labels = ds.data, ds.targets
+        ds = cls(str(root), train=(file_split == "train"), download=False)
+        pixels, labels = ds.data, ds.targets.to(torch.int64)
     except Exception as err:  # torchvision reports a short file as a bare shape error
         raise DataError(f"The {name} files in {root / spec.folder / 'raw'} could not be read ({err}). "
                         "They are truncated or corrupt: delete that folder and run "
                         "`python -m gan_lib data` to find or fetch them again.") from err
-    _validate(name, split, pixels, labels, root)
+    _validate(name, file_split, pixels, labels, root)
+    if split != "test":
+        held_out = torch.zeros(len(labels), dtype=torch.bool)
+        held_out[validation_indices(labels)] = True
+        keep = held_out if split == "validation" else ~held_out
+        pixels, labels = pixels[keep], labels[keep]
     images = pixels.to(torch.float32).div_(127.5).sub_(1.0).unsqueeze_(1)
-    return ImageData(images, labels.to(torch.int64), spec.classes, str(root / spec.folder / "raw"))
+    return ImageData(images, labels, spec.classes, str(root / spec.folder / "raw"))
+
+
+def validation_indices(labels: torch.Tensor, per_class: int = VALIDATION_PER_CLASS,
+                       seed: int = VALIDATION_SEED) -> torch.Tensor:
+    """Which of the 60,000 training images form the validation split: ``per_class`` of each class, fixed by ``seed``."""
+    rng = torch.Generator().manual_seed(seed)
+    chosen = [(labels == c).nonzero().squeeze(1) for c in range(int(labels.max()) + 1)]
+    return torch.cat([members[torch.randperm(len(members), generator=rng)[:per_class]] for members in chosen]).sort().values
 
 
 def locate(name: str = "fashion-mnist") -> tuple[Path | None, list[str]]:
@@ -199,35 +222,3 @@ def random_batch(images: torch.Tensor, batch_size: int, rng: torch.Generator) ->
         raise ValueError(f"batch_size must be positive, got {batch_size}.")
     index = torch.randint(len(images), (batch_size,), generator=rng)
     return images[index.to(images.device)]
-
-
-# --- 2-D toy mixtures of the mode-collapse literature (chapter 6) ----------------------------
-
-def ring_modes(num_modes: int = 8, radius: float = 1.0) -> torch.Tensor:
-    """Centres of ``num_modes`` Gaussians evenly spaced on a circle."""
-    angle = torch.arange(num_modes, dtype=torch.float64) * (2 * math.pi / num_modes)
-    return radius * torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
-
-
-def grid_modes(values: tuple[float, ...] = (-4.0, -2.0, 0.0, 2.0, 4.0)) -> torch.Tensor:
-    """Centres of the 5 x 5 grid mixture at {-4, -2, 0, 2, 4}^2."""
-    v = torch.tensor(values, dtype=torch.float64)
-    return torch.cartesian_prod(v, v)
-
-
-def sample_mixture(modes: torch.Tensor, std: float, n: int, rng: torch.Generator) -> torch.Tensor:
-    """n samples from the equal-weight mixture of isotropic Gaussians N(mode, std^2 I)."""
-    which = torch.randint(len(modes), (n,), generator=rng)
-    return modes[which] + std * torch.randn(n, modes.shape[1], generator=rng, dtype=modes.dtype)
-
-
-def ring_mixture(n: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """8 Gaussians on the unit circle, std 0.01: (samples, modes)."""
-    modes = ring_modes()
-    return sample_mixture(modes, 0.01, n, rng), modes
-
-
-def grid_mixture(n: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """25 Gaussians on {-4,-2,0,2,4}^2, std 0.05: (samples, modes)."""
-    modes = grid_modes()
-    return sample_mixture(modes, 0.05, n, rng), modes

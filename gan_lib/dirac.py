@@ -3,16 +3,16 @@
 The data is a point mass at 0, the generator a point mass at ``theta``, the discriminator
 D(x) = psi * x (a logit), and the GAN objective is
 
-    L(theta, psi) = f(psi * theta) + f(0),   f(t) = -log(1 + exp(-t)),     Eq. (6.3)
+    L(theta, psi) = f(psi * theta) + f(0),   f(t) = -log(1 + exp(-t)),     Eq. (ch6-dirac)
 
 which the discriminator maximises over psi and the generator minimises over theta. Its unique
 equilibrium is (0, 0). The functions take floats or float64 tensors alike.
 
-* :func:`vector_field` - the gradient field of Eq. (6.4), with an optional R1 penalty, Eq. (6.8).
+* :func:`vector_field` - the gradient field of Eq. (ch6-field), with an optional R1 penalty, Eq. (ch6-r1).
 * :func:`simultaneous_step`, :func:`alternating_step` - one step of each update scheme.
 * :func:`trajectory` - many steps, as an (n + 1) x 2 tensor.
 * :func:`step_matrix`, :func:`spectral_radius` - the linearised update at the equilibrium.
-* :func:`r1_max_step` - the largest step size for which R1 with weight gamma converges, Eq. (6.9).
+* :func:`r1_max_step` - the largest step size for which R1 with weight gamma converges, Eq. (ch6-r1-step).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ SCHEMES = ("simultaneous", "alternating")
 
 
 def f(t):
-    """Eq. (6.3): f(t) = -log(1 + e^{-t}) = log sigmoid(t), computed stably."""
+    """Eq. (ch6-dirac): f(t) = -log(1 + e^{-t}) = log sigmoid(t), computed stably."""
     return torch.nn.functional.logsigmoid(torch.as_tensor(t, dtype=torch.float64))
 
 
@@ -34,10 +34,10 @@ def f_prime(t):
 
 
 def vector_field(theta, psi, gamma: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Eq. (6.4): (v_theta, v_psi) = (-psi f'(theta psi), theta f'(theta psi) - gamma psi).
+    """Eq. (ch6-field): (v_theta, v_psi) = (-psi f'(theta psi), theta f'(theta psi) - gamma psi).
 
     v_theta is minus the generator's gradient, v_psi the discriminator's gradient (it ascends);
-    ``gamma`` > 0 adds the R1 penalty (gamma / 2) psi^2 to the discriminator's loss, Eq. (6.8).
+    ``gamma`` > 0 adds the R1 penalty (gamma / 2) psi^2 to the discriminator's loss, Eq. (ch6-r1).
     """
     theta, psi = torch.as_tensor(theta, dtype=torch.float64), torch.as_tensor(psi, dtype=torch.float64)
     slope = f_prime(theta * psi)
@@ -45,7 +45,7 @@ def vector_field(theta, psi, gamma: float = 0.0) -> tuple[torch.Tensor, torch.Te
 
 
 def simultaneous_step(theta, psi, h: float, gamma: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Both players step along the field at the same point; the distance grows as in Eq. (6.5)."""
+    """Both players step along the field at the same point; the distance grows as in Eq. (ch6-growth)."""
     v_theta, v_psi = vector_field(theta, psi, gamma)
     return theta + h * v_theta, psi + h * v_psi
 
@@ -86,7 +86,7 @@ def spectral_radius(h: float, scheme: str = "simultaneous", gamma: float = 0.0) 
 
 
 def r1_max_step(gamma: float) -> float:
-    """Eq. (6.9): simultaneous steps with R1 weight gamma > 0 converge locally iff h < this value.
+    """Eq. (ch6-r1-step): simultaneous steps with R1 weight gamma > 0 converge locally iff h < this value.
 
     4 gamma for gamma <= 1 (complex eigenvalues, |1 + h lambda|^2 = 1 - h gamma + h^2 / 4), and
     4 (gamma - sqrt(gamma^2 - 1)) for gamma >= 1 (real eigenvalues, 1 + h lambda_min > -1).

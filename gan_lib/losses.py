@@ -1,9 +1,10 @@
 """The losses of a GAN, derived in chapter 2.
 
-* :func:`bce` - binary cross-entropy of probabilities, Eq. (2.2).
-* :func:`bce_with_logits` - the same loss on logits, in the stable form of Eq. (2.4).
-* :func:`discriminator_loss` - BCE on real (target 1) plus BCE on fake (target 0), Eq. (2.7).
-* :func:`generator_loss` - the non-saturating loss, Eq. (2.9), or the minimax ("saturating") one, Eq. (2.8).
+* :func:`bce` - binary cross-entropy of probabilities, Eq. (ch2-bce).
+* :func:`bce_with_logits` - the same loss on logits, in the stable form of Eq. (ch2-bce-logits).
+* :func:`discriminator_loss` - BCE on real (target 1) plus BCE on fake (target 0), Eq. (ch2-d-loss).
+* :func:`generator_loss` - the non-saturating loss, Eq. (ch2-g-ns), or the minimax ("saturating") one, Eq. (ch2-g-sat).
+* :func:`r1_penalty` - the R1 gradient penalty on real images, Eq. (ch6-r1) (chapter 6).
 
 Every loss is a *mean over the batch*, takes a batch of any shape, and keeps torch
 tensors (and their dtype and device) in and out. Bad input is refused with a
@@ -55,7 +56,7 @@ def _as_target(target: torch.Tensor | float, like: torch.Tensor, like_name: str)
 
 
 def bce(prob: torch.Tensor, target: torch.Tensor | float) -> torch.Tensor:
-    """Eq. (2.2): mean binary cross-entropy, -(1/N) sum_i [y_i log p_i + (1 - y_i) log(1 - p_i)].
+    """Eq. (ch2-bce): mean binary cross-entropy, -(1/N) sum_i [y_i log p_i + (1 - y_i) log(1 - p_i)].
 
     ``prob`` holds probabilities in [0, 1]. Unlike ``torch.nn.BCELoss`` the log is not
     clamped at -100: a confident mistake (p = 0 with y = 1) costs ``inf``, the true value.
@@ -71,7 +72,7 @@ def bce(prob: torch.Tensor, target: torch.Tensor | float) -> torch.Tensor:
 
 
 class _StableBCEWithLogits(torch.autograd.Function):
-    """Per-example BCE on logits: the value of Eq. (2.4) and, right beside it, its derivative, Eq. (2.5).
+    """Per-example BCE on logits: the value of Eq. (ch2-bce-logits) and, right beside it, its derivative, Eq. (ch2-logit-grad).
 
     Autograd would differentiate max(a, 0) and |a| separately and get the kink at a = 0
     wrong (a one-sided first derivative, -y or 1 - y by PyTorch version, instead of 1/2 - y;
@@ -92,10 +93,10 @@ class _StableBCEWithLogits(torch.autograd.Function):
 
 
 def bce_with_logits(logit: torch.Tensor, target: torch.Tensor | float) -> torch.Tensor:
-    """Eq. (2.4): mean BCE on logits, (1/N) sum_i [max(a_i, 0) - a_i y_i + log(1 + exp(-|a_i|))].
+    """Eq. (ch2-bce-logits): mean BCE on logits, (1/N) sum_i [max(a_i, 0) - a_i y_i + log(1 + exp(-|a_i|))].
 
     Equal to ``bce(sigmoid(logit), target)`` but finite for every finite logit; its gradient
-    is (sigma(a_i) - y_i) / N, Eq. (2.5), exactly, at every logit.
+    is (sigma(a_i) - y_i) / N, Eq. (ch2-logit-grad), exactly, at every logit.
     """
     _check_prediction(logit, "logit")
     y = _as_target(target, logit, "logit")
@@ -104,11 +105,11 @@ def bce_with_logits(logit: torch.Tensor, target: torch.Tensor | float) -> torch.
 
 def discriminator_loss(real_logit: torch.Tensor, fake_logit: torch.Tensor,
                        real_target: torch.Tensor | float = 1.0) -> torch.Tensor:
-    """Eq. (2.7): BCE of the real batch against ``real_target`` plus BCE of the fake batch against 0.
+    """Eq. (ch2-d-loss): BCE of the real batch against ``real_target`` plus BCE of the fake batch against 0.
 
     The result is the *sum of the two batch means*. With ``real_target=1`` and equally many
-    real and fake examples it equals -V(D, G) of Eq. (2.6) estimated on that batch.
-    ``real_target < 1`` is one-sided label smoothing (Eq. (2.13)); the fake target stays 0.
+    real and fake examples it equals -V(D, G) of Eq. (ch2-value) estimated on that batch.
+    ``real_target < 1`` is one-sided label smoothing (Eq. (ch2-smooth)); the fake target stays 0.
     """
     return bce_with_logits(real_logit, real_target) + bce_with_logits(fake_logit, 0.0)
 
@@ -116,8 +117,8 @@ def discriminator_loss(real_logit: torch.Tensor, fake_logit: torch.Tensor,
 def generator_loss(fake_logit: torch.Tensor, kind: str = "non_saturating") -> torch.Tensor:
     """The quantity the generator minimises, given the discriminator's logits on fake examples.
 
-    * ``"non_saturating"`` - Eq. (2.9): mean -log sigma(a) = BCE against target 1 (the seed's choice).
-    * ``"saturating"`` - Eq. (2.8): mean log(1 - sigma(a)), the minimax loss, computed stably
+    * ``"non_saturating"`` - Eq. (ch2-g-ns): mean -log sigma(a) = BCE against target 1 (the seed's choice).
+    * ``"saturating"`` - Eq. (ch2-g-sat): mean log(1 - sigma(a)), the minimax loss, computed stably
       as -softplus(a); it is negative and its gradient vanishes as sigma(a) -> 0.
     """
     if kind == "non_saturating":
@@ -125,3 +126,15 @@ def generator_loss(fake_logit: torch.Tensor, kind: str = "non_saturating") -> to
     if kind == "saturating":
         return -bce_with_logits(fake_logit, 0.0)
     raise ValueError(f"kind must be one of {GENERATOR_LOSS_KINDS}, got {kind!r}.")
+
+
+def r1_penalty(real_logit: torch.Tensor, real: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Eq. (ch6-r1), R1 (Mescheder et al. 2018): (gamma / 2) * mean over real images of ||d logit / d x||^2.
+
+    ``real`` must require grad and ``real_logit`` be D's output on it; the penalty keeps its graph
+    (``create_graph``), so that its own gradient reaches D's weights.
+    """
+    if not real.requires_grad:
+        raise ValueError("real images must require grad for R1: call real.requires_grad_(True) before D(real).")
+    (grad,) = torch.autograd.grad(real_logit.sum(), real, create_graph=True)
+    return 0.5 * gamma * grad.pow(2).flatten(1).sum(1).mean()

@@ -2,8 +2,9 @@
 
 Inception-network features, used by FID (Heusel et al. 2017) for natural images, are neither
 available offline nor meaningful for 28 x 28 grey garments, so the book uses a small convolutional
-classifier trained on the same data set, and the Frechet distance between the Gaussians fitted to
-its penultimate-layer features (128 numbers per image) of generated and of real test images.
+classifier trained on the same data set (``gan_lib.classifier``), and the Frechet distance between
+the Gaussians fitted to its penultimate-layer features (128 numbers per image) of generated and of
+real images. Every function here takes images in [-1, 1] and refuses anything else.
 """
 from __future__ import annotations
 
@@ -12,40 +13,26 @@ import torch
 from torch import nn
 
 
-
-def classifier_net(num_classes: int = 10) -> nn.Sequential:
-    """Two conv blocks (with batch norm) and a 128-unit feature layer; ``net[:-1]`` gives the features."""
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),    # 32 x 14 x 14
-        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),   # 64 x 7 x 7
-        nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(),            # the features
-        nn.Linear(128, num_classes),
-    )
-
-
-def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_steps: int, seed: int = 0,
-                     batch_size: int = 128, lr: float = 1e-3) -> nn.Sequential:
-    """Train :func:`classifier_net` with Adam (cosine-annealed lr) and cross-entropy; ``images`` in [-1, 1] on the target device."""
-    torch.manual_seed(seed)
-    net = classifier_net().to(images.device)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=num_steps)  # anneal lr to 0
-    rng = torch.Generator().manual_seed(seed)
-    data = torch.utils.data.TensorDataset(images, labels.to(images.device))
-    for _ in range(num_steps):
-        index = torch.randint(len(images), (batch_size,), generator=rng).to(images.device)
-        x, y = data[index]
-        loss = nn.functional.cross_entropy(net(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        schedule.step()
-    return net.eval()
+def check_images(images: torch.Tensor, what: str = "images") -> None:
+    """Refuse what is not a batch of images in [-1, 1]: NaN or infinite values, or values outside the range."""
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or not images.is_floating_point():
+        got = f"a {images.dtype} tensor of shape {tuple(images.shape)}" if isinstance(images, torch.Tensor) \
+            else type(images).__name__
+        raise ValueError(f"{what} must be a float tensor N x C x H x W, got {got}.")
+    bad = int((~torch.isfinite(images)).sum())
+    if bad:
+        raise ValueError(f"{what} hold {bad} NaN or infinite values: the generator that made them has diverged, "
+                         "or the file is damaged. Sample again from a healthy checkpoint.")
+    low, high = images.min().item(), images.max().item()
+    if low < -1.0 - 1e-4 or high > 1.0 + 1e-4:
+        raise ValueError(f"{what} range from {low:.3g} to {high:.3g}, but the book's images lie in [-1, 1] "
+                         "(the generator's Tanh range). Rescale them, e.g. x / 127.5 - 1 for 0..255 pixels.")
 
 
 @torch.no_grad()
 def predict(net: nn.Sequential, images: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
-    """(class probabilities, features) for each image, computed in eval mode on ``net``'s device."""
+    """(class probabilities, features) of images in [-1, 1], computed in eval mode on ``net``'s device."""
+    check_images(images)
     net.eval()
     device = next(net.parameters()).device
     probs, feats = [], []
@@ -69,12 +56,12 @@ def gaussian_stats(features: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
 
 
 def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray) -> float:
-    """Frechet distance between N(mu1, cov1) and N(mu2, cov2), Eq. (4.4) (and (7.1)):
+    """Frechet distance between N(mu1, cov1) and N(mu2, cov2), Eqs. (ch4-fd) and (ch7-fd):
 
     ||mu1 - mu2||^2 + tr(cov1) + tr(cov2) - 2 tr((cov1 cov2)^{1/2}).
 
     The trace of the square root is the sum of square roots of the eigenvalues of the symmetric matrix
-    cov1^{1/2} cov2 cov1^{1/2}, which has the same eigenvalues as cov1 cov2 (Eq. (7.2)). Those square roots
+    cov1^{1/2} cov2 cov1^{1/2}, which has the same eigenvalues as cov1 cov2 (Eq. (ch7-trace)). Those square roots
     are the singular values of cov1^{1/2} cov2^{1/2}, and are computed as such: forming the product with
     cov2 squares the roots and loses half the digits of the near-zero ones that dead ReLU features give.
     """
@@ -101,7 +88,7 @@ def fd(net: nn.Sequential, fake: torch.Tensor, real: torch.Tensor) -> float:
 
 def frechet_distance_sqrtm(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: np.ndarray,
                            jitter: float = 1e-6) -> float:
-    """Eq. (7.1) by the reference-code route: scipy's general ``sqrtm`` of cov1 cov2 (an independent check).
+    """Eq. (ch7-fd) by the reference-code route: scipy's general ``sqrtm`` of cov1 cov2 (an independent check).
 
     ``jitter * I`` is added to both covariances first, as reference FID code does, because dead ReLU
     units give zero-variance features and a singular product whose square root is ill-conditioned.
@@ -117,7 +104,7 @@ def frechet_distance_sqrtm(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, c
 
 
 def inception_score(probs: torch.Tensor) -> float:
-    """Eq. (7.3): exp of the mean KL divergence from p(y|x) to the marginal p(y) (Salimans et al. 2016).
+    """Eq. (ch7-is): exp of the mean KL divergence from p(y|x) to the marginal p(y) (Salimans et al. 2016).
 
     ``probs`` is N x K, each row a class distribution; 1 (one class) <= score <= K (all classes,
     each confidently). Computed on all N rows at once (Salimans et al. average over 10 splits).
@@ -163,7 +150,7 @@ def nearest_neighbours(queries: torch.Tensor, references: torch.Tensor,
 
 def interpolate_latents(z0: torch.Tensor, z1: torch.Tensor, num_points: int,
                         spherical: bool = False) -> torch.Tensor:
-    """``num_points`` codes from z0 to z1: Eq. (7.6), linear, or Eq. (7.7), spherical (slerp)."""
+    """``num_points`` codes from z0 to z1: Eq. (ch7-lerp), linear, or Eq. (ch7-slerp), spherical (slerp)."""
     if num_points < 2:
         raise ValueError(f"num_points must be at least 2 (the two ends), got {num_points}.")
     t = torch.linspace(0, 1, num_points, dtype=z0.dtype, device=z0.device)[:, None]
@@ -198,38 +185,13 @@ def evaluate(net: nn.Sequential, fake: torch.Tensor, real: torch.Tensor, min_sha
 def _as_probs(probs: torch.Tensor) -> np.ndarray:
     p = np.asarray(probs.detach().double().cpu() if isinstance(probs, torch.Tensor) else probs, dtype=np.float64)
     if p.ndim != 2 or (p < 0).any() or not np.allclose(p.sum(axis=1), 1, atol=1e-4):
-        raise ValueError(f"expected an N x K array of class probabilities (rows summing to 1), got shape {p.shape}; "
-                         "pass the first output of metrics.predict.")
+        raise ValueError(f"expected class probabilities: an N x K array of non-negative rows that sum to 1, got "
+                         f"shape {p.shape}. Compute them with metrics.predict(classifier, images)[0].")
     return p
 
 
-# --- Mode collapse on 2-D mixtures (chapter 6) -----------------------------------------------
-# The metric of VEEGAN (Srivastava et al. 2017) and PacGAN (Lin et al. 2018): a sample is of high
-# quality if it lies within ``num_std`` standard deviations of its nearest mode, and a mode is
-# captured if it is the nearest mode of at least one high-quality sample.
-
-from typing import NamedTuple  # noqa: E402  (this section was appended as a unit)
-
-
-class ModeCoverage(NamedTuple):
-    """Eq. (6.1)-(6.2): modes captured, share of high-quality samples, KL(p_hat || uniform) in nats."""
-    modes_captured: int
-    high_quality: float
-    kl_uniform: float       # NaN when no sample is of high quality (p_hat is then undefined)
-    counts: torch.Tensor    # high-quality samples per mode
-
-
-def nearest_mode(samples: torch.Tensor, modes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(index of the nearest mode, Euclidean distance to it) for each row of ``samples`` (n x d)."""
-    if samples.ndim != 2 or modes.ndim != 2 or samples.shape[1] != modes.shape[1]:
-        raise ValueError(f"samples {tuple(samples.shape)} and modes {tuple(modes.shape)} must be n x d and k x d.")
-    dist = torch.cdist(samples.double(), modes.double())
-    best, index = dist.min(dim=1)
-    return index, best
-
-
 def kl_from_uniform(counts: torch.Tensor) -> float:
-    """Eq. (6.2): KL(p_hat || uniform) = sum_k p_k log(K p_k) in nats, p_hat = counts / counts.sum()."""
+    """Eq. (ch6-kl): KL(p_hat || uniform) = sum_k p_k log(K p_k) in nats, p_hat = counts / counts.sum()."""
     counts = counts.double()
     if counts.ndim != 1 or bool((counts < 0).any()):
         raise ValueError("counts must be a 1-D tensor of non-negative numbers, one per mode or class.")
@@ -238,15 +200,3 @@ def kl_from_uniform(counts: torch.Tensor) -> float:
         return float("nan")
     p = counts / total
     return float(torch.special.xlogy(p, p * len(counts)).sum())
-
-
-def mode_coverage(samples: torch.Tensor, modes: torch.Tensor, std: float, num_std: float = 3.0) -> ModeCoverage:
-    """The 2-D mode-collapse metric, Eq. (6.1)-(6.2), of ``samples`` (n x d) against a mixture's ``modes``."""
-    if std <= 0 or num_std <= 0:
-        raise ValueError(f"std and num_std must be positive, got {std} and {num_std}.")
-    if len(samples) == 0:
-        raise ValueError("no samples: draw some (the literature uses 2,500) before measuring coverage.")
-    index, dist = nearest_mode(samples, modes)
-    good = dist <= num_std * std
-    counts = torch.bincount(index[good], minlength=len(modes))
-    return ModeCoverage(int((counts > 0).sum()), good.double().mean().item(), kl_from_uniform(counts), counts)

@@ -6,7 +6,8 @@ final Tanh, reshaped to a 1 x 28 x 28 image. Its discriminator mirrors it,
 loss applies it in a numerically stable way, chapter 2).
 
 Both are plain ``nn.Sequential`` stacks, so a reader can index their layers and
-``gan_lib.backprop`` can walk them by hand (chapter 3).
+``gan_lib.backprop`` can walk them by hand (chapter 3). Chapter 5's DCGAN pair is below them,
+and :func:`build` makes the pair a training recipe names.
 """
 from __future__ import annotations
 
@@ -18,6 +19,41 @@ from torch import nn
 LATENT_DIM = 100
 IMAGE_SHAPE = (1, 28, 28)
 IMAGE_SIZE = 28 * 28
+MODELS = ("mlp", "dcgan", "cmlp")   # the seed's MLPs, chapter 5's DCGAN, chapter 8's conditional MLPs
+CONDITIONAL_MODELS = ("cmlp",)      # called as G(z, y) and D(x, y)
+
+
+def build(recipe) -> tuple[nn.Module, nn.Module]:
+    """The (generator, discriminator) pair of a ``gan_lib.train.Recipe``: its model, dropout and spectral norm.
+
+    The discriminator is built first, and spectrally normalised, before the generator: the order
+    in which the book's seeded runs draw their initial weights.
+    """
+    check_model(recipe.model, recipe.num_classes)
+    if recipe.model == "dcgan" and recipe.d_dropout > 0:
+        raise ValueError("d_dropout is an option of the MLP discriminators only; set it to 0 for model='dcgan'.")
+    if recipe.model == "cmlp":
+        from . import conditional  # the conditional networks are built from this module's MLPs
+        discriminator = conditional.ConditionalDiscriminator(recipe.num_classes, dropout=recipe.d_dropout)
+    elif recipe.model == "dcgan":
+        discriminator = dcgan_discriminator()
+    else:
+        discriminator = mlp_discriminator(dropout=recipe.d_dropout)
+    if recipe.d_spectral_norm:
+        discriminator = with_spectral_norm(discriminator)
+    if recipe.model == "cmlp":
+        return conditional.ConditionalGenerator(recipe.latent_dim, recipe.num_classes), discriminator
+    make_generator = dcgan_generator if recipe.model == "dcgan" else mlp_generator
+    return make_generator(recipe.latent_dim), discriminator
+
+
+def check_model(model: str, num_classes: int) -> None:
+    """Refuse an unknown model, and a class count that does not fit it (conditional models need >= 2, others 0)."""
+    if model not in MODELS:
+        raise ValueError(f"Unknown model {model!r}; choose one of {MODELS}.")
+    if (model in CONDITIONAL_MODELS) != (num_classes > 0) or num_classes == 1:
+        raise ValueError(f"model {model!r} with num_classes={num_classes}: the conditional models "
+                         f"{CONDITIONAL_MODELS} need num_classes >= 2, the others num_classes=0.")
 
 
 def mlp_generator(latent_dim: int = LATENT_DIM, hidden: Sequence[int] = (256, 512, 1024),
@@ -86,12 +122,12 @@ def _check_widths(first: int, hidden: Sequence[int]) -> None:
 # and D's input, ReLU in G, LeakyReLU(0.2) in D, Tanh output, weights drawn from N(0, 0.02).
 
 def conv_out_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
-    """Eq. (5.1): side of a Conv2d's output, floor((size + 2 padding - kernel) / stride) + 1."""
+    """Eq. (ch5-conv-size): side of a Conv2d's output, floor((size + 2 padding - kernel) / stride) + 1."""
     return (size + 2 * padding - kernel) // stride + 1
 
 
 def conv_transpose_out_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
-    """Eq. (5.2): side of a ConvTranspose2d's output, (size - 1) stride - 2 padding + kernel."""
+    """Eq. (ch5-convT-size): side of a ConvTranspose2d's output, (size - 1) stride - 2 padding + kernel."""
     return (size - 1) * stride - 2 * padding + kernel
 
 

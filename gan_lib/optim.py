@@ -15,7 +15,7 @@ Params = dict[str, Tensor]
 
 
 def sgd_step(params: Params, grads: Params, lr: float) -> Params:
-    """Eq. (3.9), the seed article's rule: W <- W - lr * dL/dW (plain SGD, no momentum)."""
+    """Eq. (ch3-sgd), the seed article's rule: W <- W - lr * dL/dW (plain SGD, no momentum)."""
     _check_names(params, grads)
     return {name: p - lr * grads[name] for name, p in params.items()}
 
@@ -36,7 +36,7 @@ def adam_init(params: Params) -> AdamState:
 
 def adam_step(params: Params, grads: Params, state: AdamState, lr: float,
               betas: tuple[float, float] = (0.5, 0.999), eps: float = 1e-8) -> tuple[Params, AdamState]:
-    """Eq. (3.10), Adam as ``torch.optim.Adam`` computes it (no weight decay).
+    """Eq. (ch3-adam), Adam as ``torch.optim.Adam`` computes it (no weight decay).
 
     m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,  m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t),
     W <- W - lr * m_hat / (sqrt(v_hat) + eps): eps is added *outside* the square root.

@@ -6,10 +6,10 @@ are natural, so divergences are in nats.
 
 * :func:`gaussian_pdf`, :func:`gaussian_mixture_pdf` - 1-D densities to test with.
 * :func:`integrate` - the trapezoidal rule on a grid.
-* :func:`optimal_discriminator` - D* of Eq. (2.10), or Eq. (2.13) with a smoothed real target.
-* :func:`gaussian_optimal_logit` - the weight and bias of D*'s logit for two Gaussians, Eq. (2.11).
+* :func:`optimal_discriminator` - D* of Eq. (ch2-d-star), or Eq. (ch2-smooth) with a smoothed real target.
+* :func:`gaussian_optimal_logit` - the weight and bias of D*'s logit for two Gaussians, Eq. (ch2-gauss-logit).
 * :func:`fit_logistic_1d` - a one-feature logistic discriminator fitted by minimising BCE (Newton's method).
-* :func:`value_function`, :func:`kl_divergence`, :func:`jsd` - the two sides of Eq. (2.12).
+* :func:`value_function`, :func:`kl_divergence`, :func:`jsd` - the two sides of Eq. (ch2-cg).
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def integrate(values: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def optimal_discriminator(p_data: torch.Tensor, p_g: torch.Tensor, real_target: float = 1.0) -> torch.Tensor:
-    """Eq. (2.10): D*(x) = p_data / (p_data + p_g); with ``real_target`` alpha < 1, Eq. (2.13): alpha times that.
+    """Eq. (ch2-d-star): D*(x) = p_data / (p_data + p_g); with ``real_target`` alpha < 1, Eq. (ch2-smooth): alpha times that.
 
     Where both densities are 0, D* is undefined (no example ever lands there) and NaN is returned.
     """
@@ -64,7 +64,7 @@ def optimal_discriminator(p_data: torch.Tensor, p_g: torch.Tensor, real_target: 
 
 def gaussian_optimal_logit(mean_data: float, mean_g: float, std: float,
                            num_data: int = 1, num_g: int = 1) -> tuple[float, float]:
-    """Eq. (2.11): D* for N(mean_data, std^2) against N(mean_g, std^2) is sigmoid(weight * x + bias).
+    """Eq. (ch2-gauss-logit): D* for N(mean_data, std^2) against N(mean_g, std^2) is sigmoid(weight * x + bias).
 
     weight = (mean_data - mean_g) / std^2 and bias = (mean_g^2 - mean_data^2) / (2 std^2).
     Fitted by pooled BCE on ``num_data`` real and ``num_g`` fake samples, the prior odds add
@@ -79,7 +79,7 @@ def gaussian_optimal_logit(mean_data: float, mean_g: float, std: float,
 
 def fit_logistic_1d(x_real: torch.Tensor, x_fake: torch.Tensor, num_steps: int = 50,
                     tol: float = 1e-12) -> tuple[float, float]:
-    """Fit D(x) = sigmoid(weight * x + bias) by minimising the pooled BCE of Eq. (2.2).
+    """Fit D(x) = sigmoid(weight * x + bias) by minimising the pooled BCE of Eq. (ch2-bce).
 
     Real samples have target 1, fake ones target 0, and the mean runs over all of them
     together. The loss is convex in (weight, bias) (chapter 2, exercise), so Newton's
@@ -104,7 +104,7 @@ def fit_logistic_1d(x_real: torch.Tensor, x_fake: torch.Tensor, num_steps: int =
 
 
 def value_function(d: torch.Tensor, p_data: torch.Tensor, p_g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Eq. (2.6) as an integral: V(D, G) = int p_data log D + p_g log(1 - D) dx, in nats.
+    """Eq. (ch2-value) as an integral: V(D, G) = int p_data log D + p_g log(1 - D) dx, in nats.
 
     Points where both densities are 0 contribute nothing, whatever D is there.
     """
@@ -126,7 +126,7 @@ def jsd(p: torch.Tensor, q: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def optimal_value(p_data: torch.Tensor, p_g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Eq. (2.12), left side: C(G) = V(D*, G) = int p_data log D* + p_g log(1 - D*) dx, in nats.
+    """Eq. (ch2-cg), left side: C(G) = V(D*, G) = int p_data log D* + p_g log(1 - D*) dx, in nats.
 
     1 - D* is computed as p_g / (p_data + p_g), not by subtraction, so that it keeps its
     digits where D* rounds to 1.

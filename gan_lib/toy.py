@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import torch
 from torch.nn import functional as F
 
-from .data import sample_mixture
+from .mixtures import sample_mixture
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,9 @@ class ToyRecipe:
     d_layers: int = 2           # hidden layers of the discriminator (LeakyReLU 0.2)
     latent_dim: int = 2
     batch_size: int = 128       # samples per side per step, whatever the packing
-    lr: float = 5e-4
-    betas: tuple[float, float] = (0.5, 0.999)
+    lr: float = 5e-4            # Adam's learning rate, for both networks
+    beta1: float = 0.5          # Adam's betas, for both networks (as in gan_lib.train.Recipe)
+    beta2: float = 0.999
     pack: int = 1               # PacGAN degree m: the discriminator sees m samples at once
     lr_decay: bool = True       # decay both learning rates linearly to 0 over the run: sharper modes at the end
 
@@ -122,8 +123,8 @@ def train_toy(run: ToyRun, num_steps: int, snapshot_at: tuple[int, ...] = (), nu
 
 def _train_toy(run: ToyRun, num_steps: int, snapshot_at: tuple[int, ...], num_snapshot: int) -> ToyRun:
     r, S = run.recipe, len(run.seeds)
-    opt_g = torch.optim.Adam(run.g_params, lr=r.lr, betas=r.betas)
-    opt_d = torch.optim.Adam(run.d_params, lr=r.lr, betas=r.betas)
+    opt_g = torch.optim.Adam(run.g_params, lr=r.lr, betas=(r.beta1, r.beta2))
+    opt_d = torch.optim.Adam(run.d_params, lr=r.lr, betas=(r.beta1, r.beta2))
     if r.lr_decay:  # a schedule over this call's num_steps: call train_toy once per run
         schedules = [torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 1 - i / num_steps) for opt in (opt_g, opt_d)]
     rngs = [torch.Generator().manual_seed(1_000_003 * s + run.step) for s in run.seeds]
@@ -134,7 +135,7 @@ def _train_toy(run: ToyRun, num_steps: int, snapshot_at: tuple[int, ...], num_sn
         fake = mlp_forward(run.g_params, z, 0.0)
         real_logit = mlp_forward(run.d_params, pack_samples(real, r.pack), 0.2)
         fake_logit = mlp_forward(run.d_params, pack_samples(fake.detach(), r.pack), 0.2)
-        # Eq. (2.7) per seed (mean over the batch), summed over seeds.
+        # Eq. (ch2-d-loss) per seed (mean over the batch), summed over seeds.
         d_loss = (F.softplus(-real_logit).mean((1, 2)) + F.softplus(fake_logit).mean((1, 2))).sum()
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward(inputs=run.d_params)

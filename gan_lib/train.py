@@ -1,48 +1,57 @@
-"""The alternating GAN training loop (chapter 4), with its history and checkpoints.
+"""The alternating GAN training loop (chapter 4).
 
-One generator step follows ``d_steps`` discriminator steps (Goodfellow et al. 2014,
-Algorithm 1). Real images are drawn from the preloaded tensor, losses come from
-``gan_lib.losses``, both networks use Adam. Read :func:`train` top to bottom: it is
-the whole algorithm; the rest of the file is bookkeeping beside it.
+Read :func:`train` first: it is the whole algorithm, in one screen. Each round is ``d_steps``
+calls of :func:`discriminator_step` (Eq. (ch4-d-loss)) and one call of :func:`generator_step`
+(Eq. (ch4-g-loss)), two short functions a chapter can show. A *batch* is a tuple of the networks'
+arguments: ``(images,)`` for an unconditional GAN, ``(images, labels)`` for chapter 8's
+conditional one, so neither step asks which kind it trains. The rest of the file is the
+bookkeeping beside the loop: the settings (:class:`Recipe`), the run (:class:`GAN`) and its history.
+Checkpoints are in ``gan_lib.checkpoint``.
+
+Two places differ from Algorithm 1 of Goodfellow et al. (2014), on purpose: the generator
+descends the non-saturating loss (their recommendation, not their algorithm's saturating
+gradient), and its step reuses the noise of the discriminator's last step instead of drawing
+fresh noise (one generator pass less per round; the expectation is the same).
 """
 from __future__ import annotations
 
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from . import conditional, models
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint  # noqa: F401 (re-exported)
-from .data import random_batch
-from .losses import discriminator_loss, generator_loss
+from . import models
+from .conditional import check_sample_labels, training_data
+from .data import load_images
+from .losses import GENERATOR_LOSS_KINDS, discriminator_loss, generator_loss, r1_penalty
 from .runtime import seed_everything
 
+Batch = tuple[torch.Tensor, ...]   # (images,) or (images, labels): what a network is called with
 HISTORY_KEYS = ("d_loss", "g_loss", "d_real", "d_fake_before", "d_fake_after", "g_grad_norm", "d_grad_norm")
 
 
 class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; training stops at once instead of producing NaN samples."""
+    """A loss became NaN or infinite; training stops instead of producing NaN samples."""
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """Everything that determines a run besides the seed and the number of steps."""
+    """Everything that determines a run besides the seed and the number of steps (``g_`` and ``d_``: whose it is)."""
     dataset: str = "fashion-mnist"
-    model: str = "mlp"
+    model: str = "mlp"             # one of models.MODELS
     batch_size: int = 64
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    beta1: float = 0.5
+    g_lr: float = 2e-4
+    d_lr: float = 2e-4
+    beta1: float = 0.5             # Adam's betas, for both networks
     beta2: float = 0.999
     d_steps: int = 1               # k discriminator steps per generator step
-    real_target: float = 1.0       # < 1: one-sided label smoothing (Salimans et al. 2016)
+    real_target: float = 1.0       # < 1: one-sided label smoothing, Eq. (ch2-smooth)
     d_dropout: float = 0.0
     d_spectral_norm: bool = False  # spectral normalisation of D's layers (Miyato et al. 2018)
-    r1_gamma: float = 0.0          # > 0: R1 penalty (gamma/2) E||grad_x D(x)||^2 on real images (Mescheder et al. 2018)
+    d_r1_gamma: float = 0.0        # > 0: the R1 penalty on real images, Eq. (ch6-r1) (Mescheder et al. 2018)
     g_loss: str = "non_saturating"
     latent_dim: int = models.LATENT_DIM
     num_classes: int = 0           # > 0: a conditional GAN, G(z, y) and D(x, y) (chapter 8); 0: unconditional
@@ -53,36 +62,12 @@ class Recipe:
             raise ValueError(f"batch_size and d_steps must be >= 1, got {self.batch_size} and {self.d_steps}.")
         if not 0.0 < self.real_target <= 1.0:
             raise ValueError(f"real_target must be in (0, 1], got {self.real_target}.")
-        if self.r1_gamma < 0:
-            raise ValueError(f"r1_gamma must be >= 0, got {self.r1_gamma}.")
-        if self.model not in MODEL_BUILDERS:
-            raise ValueError(f"Unknown model {self.model!r}; choose one of {sorted(MODEL_BUILDERS)}.")
-        if (self.model in CONDITIONAL_MODELS) != (self.num_classes > 0):
-            raise ValueError(f"model {self.model!r} with num_classes={self.num_classes}: conditional models "
-                             f"{sorted(CONDITIONAL_MODELS)} need num_classes >= 2, the others num_classes=0.")
-        if self.subset_per_class < 0:
-            raise ValueError(f"subset_per_class must be >= 0 (0 = all data), got {self.subset_per_class}.")
-
-
-def _mlp(recipe: Recipe) -> tuple[nn.Module, nn.Module]:
-    discriminator = models.mlp_discriminator(dropout=recipe.d_dropout)
-    if recipe.d_spectral_norm:
-        discriminator = models.with_spectral_norm(discriminator)
-    return models.mlp_generator(recipe.latent_dim), discriminator
-
-
-def _dcgan(recipe: Recipe) -> tuple[nn.Module, nn.Module]:
-    discriminator = models.dcgan_discriminator()
-    if recipe.d_dropout > 0:
-        raise ValueError("d_dropout is an option of the MLP discriminator only; set it to 0 for model='dcgan'.")
-    if recipe.d_spectral_norm:
-        discriminator = models.with_spectral_norm(discriminator)
-    return models.dcgan_generator(recipe.latent_dim), discriminator
-
-
-MODEL_BUILDERS = {"mlp": _mlp, "dcgan": _dcgan}
-MODEL_BUILDERS["cmlp"] = lambda r: conditional.cmlp(r.latent_dim, r.num_classes, r.d_dropout, r.d_spectral_norm)
-CONDITIONAL_MODELS = {"cmlp"}  # models called as G(z, y) and D(x, y)
+        if self.d_r1_gamma < 0 or self.subset_per_class < 0:
+            raise ValueError(f"d_r1_gamma and subset_per_class must be >= 0, got {self.d_r1_gamma} "
+                             f"and {self.subset_per_class}.")
+        if self.g_loss not in GENERATOR_LOSS_KINDS:
+            raise ValueError(f"g_loss must be one of {GENERATOR_LOSS_KINDS}, got {self.g_loss!r}.")
+        models.check_model(self.model, self.num_classes)
 
 
 @dataclass
@@ -120,12 +105,13 @@ class GAN:
         return self._generate(self.fixed_z)
 
     def _generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        labels = conditional.check_sample_labels(labels, len(z), self.recipe.num_classes)
+        labels = check_sample_labels(labels, len(z), self.recipe.num_classes)
+        noise = [(chunk,) for chunk in z.split(1000)]
+        if labels is not None:
+            noise = [(chunk, y) for (chunk,), y in zip(noise, labels.split(1000))]
         was_training = self.generator.training
         self.generator.eval()
-        ys = labels.split(1000) if labels is not None else [None] * len(z.split(1000))
-        out = torch.cat([conditional.call(self.generator, chunk.to(self.device), None if y is None else y.to(self.device))
-                         .cpu() for chunk, y in zip(z.split(1000), ys)])
+        out = torch.cat([self.generator(*(t.to(self.device) for t in args)).cpu() for args in noise])
         self.generator.train(was_training)
         return out
 
@@ -134,69 +120,45 @@ def new_gan(recipe: Recipe, seed: int, device: torch.device | str = "cpu", num_f
     """Fresh networks and Adam optimizers (lr, betas from the recipe), all seeded by ``seed``."""
     device = torch.device(device)
     seed_everything(seed)
-    generator, discriminator = (m.to(device) for m in MODEL_BUILDERS[recipe.model](recipe))
+    generator, discriminator = (m.to(device) for m in models.build(recipe))
     betas = (recipe.beta1, recipe.beta2)
     fused = device.type in ("cpu", "cuda")  # one kernel per step instead of a loop over parameters
-    opt_g = torch.optim.Adam(generator.parameters(), lr=recipe.lr_g, betas=betas, fused=fused)
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=recipe.lr_d, betas=betas, fused=fused)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=recipe.g_lr, betas=betas, fused=fused)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=recipe.d_lr, betas=betas, fused=fused)
     batch_rng = torch.Generator().manual_seed(seed)
     noise_rng = torch.Generator(device=device).manual_seed(seed + 1)
     fixed_z = torch.randn(num_fixed, recipe.latent_dim, generator=torch.Generator().manual_seed(seed + 2)).to(device)
     return GAN(recipe, seed, generator, discriminator, opt_g, opt_d, batch_rng, noise_rng, fixed_z)
 
 
-def train(gan: GAN, images: torch.Tensor, num_steps: int, sample_every: int = 0,
-          progress: bool | None = None, labels: torch.Tensor | None = None) -> GAN:
-    """Run ``num_steps`` generator steps (each after ``d_steps`` discriminator steps) on ``images``.
+def train_recipe(recipe: Recipe, seed: int, num_steps: int, device: torch.device | str = "cpu",
+                 sample_every: int = 0, progress: bool | None = None) -> GAN:
+    """A run of ``recipe`` from scratch: ``num_steps`` steps on its data set's training split (or on the
+    ``subset_per_class`` images per class that ``seed`` draws from it)."""
+    images, labels = training_data(load_images(recipe.dataset, "train"), recipe.subset_per_class, seed)
+    labels = labels.to(device) if recipe.num_classes else None  # only a conditional GAN sees the labels
+    return train(new_gan(recipe, seed, device), images.to(device), num_steps, labels=labels,
+                 sample_every=sample_every, progress=progress)
+
+
+# --- the loop ----------------------------------------------------------------------------------
+
+def train(gan: GAN, images: torch.Tensor, num_steps: int, labels: torch.Tensor | None = None,
+          sample_every: int = 0, progress: bool | None = None) -> GAN:
+    """Run ``num_steps`` rounds of ``d_steps`` discriminator steps and one generator step on ``images``.
 
     ``images`` is the preloaded N x 1 x 28 x 28 tensor in [-1, 1], on ``gan.device``; a conditional
-    recipe (``num_classes`` > 0) needs their N ``labels`` as well, and draws fake labels uniformly.
-    Every ``sample_every`` steps the generator's output on ``gan.fixed_z`` is stored
-    in the history. Raises :class:`TrainingDiverged` on a NaN or infinite loss.
+    recipe (``num_classes`` > 0) needs their N ``labels`` too. Every ``sample_every`` steps the
+    generator's images for ``gan.fixed_z`` go into the history. Raises :class:`TrainingDiverged`
+    on a NaN or infinite loss, naming the step.
     """
-    r, G, D = gan.recipe, gan.generator, gan.discriminator
-    if images.device != gan.device:
-        raise ValueError(f"images are on {images.device} but the models on {gan.device}: move them with .to().")
-    conditional.check_train_labels(labels, len(images), r.num_classes)
-    one_pass = not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in D.modules())
+    data = _training_batch(gan, images, labels)
     start = time.perf_counter()
     for _ in _steps(num_steps, progress):
-        # Discriminator: real images towards real_target, generated ones towards 0 (Eqs. (2.7), (4.1)).
-        for _ in range(r.d_steps):
-            real_y = fake_y = None  # class labels: a conditional GAN's only (chapter 8)
-            if labels is None:
-                real = random_batch(images, r.batch_size, gan.batch_rng)
-            else:
-                real, real_y = conditional.random_labeled_batch(images, labels, r.batch_size, gan.batch_rng)
-            z = torch.randn(r.batch_size, r.latent_dim, generator=gan.noise_rng, device=gan.device)
-            if labels is not None:
-                fake_y = torch.randint(r.num_classes, (r.batch_size,), generator=gan.noise_rng, device=gan.device)
-            fake = conditional.call(G, z, fake_y)
-            if r.r1_gamma > 0:
-                real.requires_grad_(True)
-            if one_pass:  # both halves in one pass through D: the same maths, larger (faster) matrix products
-                both_y = None if real_y is None else torch.cat([real_y, fake_y])
-                real_logit, fake_logit = conditional.call(D, torch.cat([real, fake.detach()]), both_y).chunk(2)
-            else:  # batch norm would mix real and fake statistics, which DCGAN keeps apart
-                real_logit = conditional.call(D, real, real_y)
-                fake_logit = conditional.call(D, fake.detach(), fake_y)  # detach: D's loss must not reach G
-            d_loss = discriminator_loss(real_logit, fake_logit, real_target=r.real_target)
-            if r.r1_gamma > 0:
-                d_loss = d_loss + r1_penalty(real_logit, real, r.r1_gamma)
-            gan.opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            d_grad_norm = _grad_norm(D)
-            gan.opt_d.step()
-        # Generator (Eq. (4.2)): D is frozen, so its backward pass computes no gradients for D's weights.
-        D.requires_grad_(False)
-        fake_logit_after = conditional.call(D, fake, fake_y)
-        g_loss = generator_loss(fake_logit_after, kind=r.g_loss)
-        gan.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        g_grad_norm = _grad_norm(G)
-        gan.opt_g.step()
-        D.requires_grad_(True)
-
+        for _ in range(gan.recipe.d_steps):
+            real, fake = real_batch(gan, data), fake_batch(gan)
+            d_loss, real_logit, fake_logit, d_grad_norm = discriminator_step(gan, real, fake)
+        g_loss, fake_logit_after, g_grad_norm = generator_step(gan, fake)  # the last D step's fakes
         gan.step += 1
         _record(gan, d_loss, g_loss, real_logit, fake_logit, fake_logit_after, g_grad_norm, d_grad_norm)
         if sample_every and (gan.step % sample_every == 0 or gan.step == 1):
@@ -206,71 +168,108 @@ def train(gan: GAN, images: torch.Tensor, num_steps: int, sample_every: int = 0,
     return gan
 
 
-def r1_penalty(real_logit: torch.Tensor, real: torch.Tensor, gamma: float) -> torch.Tensor:
-    """R1 (Mescheder et al. 2018): (gamma / 2) * mean over real images of ||d logit / d x||^2."""
-    (grad,) = torch.autograd.grad(real_logit.sum(), real, create_graph=True)
-    return 0.5 * gamma * grad.pow(2).flatten(1).sum(1).mean()
+def discriminator_step(gan: GAN, real: Batch, fake: Batch) -> tuple[torch.Tensor, ...]:
+    """One Adam step of D on Eq. (ch4-d-loss): real towards ``real_target``, fake towards 0.
+
+    Returns D's loss, its logits on the real and the fake batch, and the norm of its gradient.
+    """
+    r, D = gan.recipe, gan.discriminator
+    fake = (fake[0].detach(), *fake[1:])  # detach: D's loss must not reach G's weights
+    if r.d_r1_gamma > 0:
+        real[0].requires_grad_(True)      # R1 differentiates D's verdict with respect to the real images
+    real_logit, fake_logit = judge(D, real, fake)
+    d_loss = discriminator_loss(real_logit, fake_logit, real_target=r.real_target)
+    if r.d_r1_gamma > 0:
+        d_loss = d_loss + r1_penalty(real_logit, real[0], r.d_r1_gamma)
+    gan.opt_d.zero_grad(set_to_none=True)
+    d_loss.backward()
+    d_grad_norm = grad_norm(D)
+    gan.opt_d.step()
+    return d_loss.detach(), real_logit.detach(), fake_logit.detach(), d_grad_norm
+
+
+def generator_step(gan: GAN, fake: Batch) -> tuple[torch.Tensor, ...]:
+    """One Adam step of G on Eq. (ch4-g-loss), through a frozen D: D's weights get no gradient.
+
+    Returns G's loss, D's logits on the fakes (after D's step) and the norm of G's gradient.
+    """
+    D = gan.discriminator
+    D.requires_grad_(False)
+    fake_logit = D(*fake)
+    g_loss = generator_loss(fake_logit, kind=gan.recipe.g_loss)
+    gan.opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    g_grad_norm = grad_norm(gan.generator)
+    gan.opt_g.step()
+    D.requires_grad_(True)
+    return g_loss.detach(), fake_logit.detach(), g_grad_norm
+
+
+def real_batch(gan: GAN, data: Batch) -> Batch:
+    """``batch_size`` rows of each tensor in ``data`` (the images, and their labels if any), uniformly with replacement."""
+    index = torch.randint(len(data[0]), (gan.recipe.batch_size,), generator=gan.batch_rng)
+    return tuple(t[index.to(t.device)] for t in data)
+
+
+def fake_batch(gan: GAN) -> Batch:
+    """G's images for fresh noise; a conditional GAN also draws their classes, uniformly, and returns them."""
+    r = gan.recipe
+    z = torch.randn(r.batch_size, r.latent_dim, generator=gan.noise_rng, device=gan.device)
+    if not r.num_classes:
+        return (gan.generator(z),)
+    labels = torch.randint(r.num_classes, (r.batch_size,), generator=gan.noise_rng, device=gan.device)
+    return gan.generator(z, labels), labels
+
+
+def judge(D: nn.Module, real: Batch, fake: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """D's logits on a real and a fake batch, in one pass over both: the same maths as two passes, with
+    taller (faster) matrix products. A D with batch norm gets two passes, which keep real and fake statistics apart."""
+    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in D.modules()):
+        return D(*real), D(*fake)
+    return D(*(torch.cat(pair) for pair in zip(real, fake))).chunk(2)
+
+
+def grad_norm(model: nn.Module) -> torch.Tensor:
+    """The L2 norm of all of ``model``'s gradients together, as one tensor."""
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+
+
+# --- bookkeeping beside the loop ---------------------------------------------------------------
+
+def _training_batch(gan: GAN, images: torch.Tensor, labels: torch.Tensor | None) -> Batch:
+    """``(images,)`` or ``(images, labels)``, checked against the recipe."""
+    num_classes = gan.recipe.num_classes
+    if images.device != gan.device:
+        raise ValueError(f"images are on {images.device} but the models on {gan.device}: move them with .to().")
+    if num_classes == 0 and labels is not None:
+        raise ValueError("labels were given, but the recipe is unconditional (num_classes=0): leave labels=None.")
+    if num_classes > 0 and (labels is None or len(labels) != len(images)):
+        got = "no labels" if labels is None else f"{len(labels)} labels"
+        raise ValueError(f"a conditional recipe (num_classes={num_classes}) needs one label per image: "
+                         f"{len(images)} images, {got}. Pass train(..., labels=...).")
+    return (images,) if labels is None else (images, labels)
 
 
 def _record(gan: GAN, d_loss, g_loss, real_logit, fake_logit, fake_logit_after, g_norm, d_norm) -> None:
-    row = torch.stack([d_loss.detach(), g_loss.detach(), torch.sigmoid(real_logit.detach()).mean(),
-                       torch.sigmoid(fake_logit.detach()).mean(), torch.sigmoid(fake_logit_after.detach()).mean(),
-                       g_norm, d_norm]).tolist()
+    row = torch.stack([d_loss, g_loss, torch.sigmoid(real_logit).mean(), torch.sigmoid(fake_logit).mean(),
+                       torch.sigmoid(fake_logit_after).mean(), g_norm, d_norm]).tolist()
     for key, value in zip(HISTORY_KEYS, row):
         if value != value or value in (float("inf"), float("-inf")):
             raise TrainingDiverged(
                 f"Training diverged at step {gan.step}: {key} = {value}. Likely causes: a learning rate too high "
                 "for this batch size, a discriminator so confident that its logits overflow, or NaN/inf in the "
-                "input images. Lower lr_d / lr_g, check the data's range, or resume from an earlier checkpoint.")
+                "input images. Lower d_lr / g_lr, check the data's range, or resume from an earlier checkpoint.")
         gan.history[key].append(value)
     gan.history["step"].append(gan.step)
 
 
-def _grad_norm(model: nn.Module) -> torch.Tensor:
-    grads = [p.grad for p in model.parameters() if p.grad is not None]
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
-
-
 def _steps(num_steps: int, progress: bool | None):
-    if progress is None:  # on for a terminal or a notebook a person runs; off under nbval and book builds
+    """range(num_steps), with a progress bar only where a person watches (a terminal, or a notebook they run)."""
+    if progress is None:  # off under nbval, in book builds, and when output goes to a file or a pipe
         flag = os.environ.get("GAN_BOOK_PROGRESS")
         progress = flag == "1" if flag is not None else (sys.stderr.isatty() or "JPY_SESSION_NAME" in os.environ)
     if not progress:
         return range(num_steps)
     from tqdm.auto import trange
     return trange(num_steps, desc="training", unit="step", leave=False)
-
-
-# --- checkpoints ---------------------------------------------------------------------------
-
-def save_gan(gan: GAN, path) -> None:
-    """Everything needed to resume exactly: models, optimizers, every random stream, step and history."""
-    cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
-    save_checkpoint({
-        "recipe": asdict(gan.recipe), "seed": gan.seed, "step": gan.step, "seconds": gan.seconds,
-        "generator": gan.generator.state_dict(), "discriminator": gan.discriminator.state_dict(),
-        "opt_g": gan.opt_g.state_dict(), "opt_d": gan.opt_d.state_dict(),
-        "batch_rng": gan.batch_rng.get_state(), "noise_rng": gan.noise_rng.get_state(),
-        "torch_rng": torch.get_rng_state(), "cuda_rng": cuda_rng,
-        "fixed_z": gan.fixed_z.cpu(), "history": gan.history,
-    }, path)
-
-
-def load_gan(path, device: torch.device | str = "cpu") -> GAN:
-    """Rebuild a :class:`GAN` from :func:`save_gan`'s file, ready to :func:`train` further."""
-    ckpt = load_checkpoint(path)
-    recipe = Recipe(**ckpt["recipe"])
-    gan = new_gan(recipe, ckpt["seed"], device, num_fixed=len(ckpt["fixed_z"]))
-    gan.generator.load_state_dict(ckpt["generator"])
-    gan.discriminator.load_state_dict(ckpt["discriminator"])
-    gan.opt_g.load_state_dict(ckpt["opt_g"])
-    gan.opt_d.load_state_dict(ckpt["opt_d"])
-    gan.batch_rng.set_state(ckpt["batch_rng"])
-    if ckpt["noise_rng"].numel() == gan.noise_rng.get_state().numel():  # same kind of device
-        gan.noise_rng.set_state(ckpt["noise_rng"])
-    torch.set_rng_state(ckpt["torch_rng"])
-    if ckpt["cuda_rng"] and torch.cuda.is_available() and len(ckpt["cuda_rng"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(ckpt["cuda_rng"])
-    gan.fixed_z = ckpt["fixed_z"].to(gan.device)
-    gan.step, gan.seconds, gan.history = ckpt["step"], ckpt["seconds"], ckpt["history"]
-    return gan

@@ -1,38 +1,31 @@
 """The built book in a real browser: every page of an existing HTML build, opened in headless Chromium offline.
 
 It never builds the book. It checks ``$GAN_BOOK_HTML`` (default: ``_build/html``) and skips, saying why, only
-where there is no build or no Chromium (Debian: ``apt-get install -y chromium``; ``$GAN_BOOK_CHROMIUM`` names
-another binary). Run it after a build with ``pytest tests/test_browser.py``; ``.ci/run`` runs it as a stage of its
-own with ``GAN_BOOK_REQUIRE_BROWSER=1``, which turns those two skips into failures.
+where there is no build, no Chromium (Debian: ``apt-get install -y chromium``; ``$GAN_BOOK_CHROMIUM`` names
+another binary) or no Playwright (``pip install playwright``; no browser download: it drives the system Chromium).
+Run it after a build with ``pytest tests/test_browser.py``; ``.ci/run`` runs it as a stage of its own with
+``GAN_BOOK_REQUIRE_BROWSER=1``, which turns those skips into failures.
 
-How: the build is copied to a temporary folder and a small probe script is put first in each page's <head>.
-Chromium loads each page from ``file://`` with every host name unresolvable (no network); the test drives it over
-its DevTools pipe (no extra package: two file descriptors and JSON messages) and waits, in wall-clock time, until
-the probe has written its report into the page: once the page has loaded, MathJax has finished and every image has
-decoded, it records each image's natural width, the math elements and how many MathJax typeset, MathJax's error
-nodes, the sidebar's links, the buttons' links, every resource the page fetched and every load error. A page that
-has not finished within ``LOAD_SECONDS`` fails. Links and cross-references are checked on the HTML files themselves.
+How: Playwright for Python opens each page from ``file://`` in headless Chromium, with every host name
+unresolvable and every request that would leave the machine refused and recorded. A probe script, run before the
+page's own scripts, waits in wall-clock time until the page has loaded, MathJax has finished and every image has
+decoded; then it records each image's natural width, the math elements and how many MathJax typeset, MathJax's
+error nodes, the sidebar's links, the buttons' links and every load error. A page that has not finished within
+``LOAD_SECONDS`` fails. Links and cross-references are checked on the HTML files themselves.
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
-import select
 import shutil
-import signal
-import subprocess
-import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from gan_lib.student import toc_files
+from gan_lib.machinery.toc import toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = Path(os.environ.get("GAN_BOOK_HTML", ROOT / "_build" / "html")).resolve()
@@ -40,12 +33,12 @@ SKIP_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static", "reports
 # Jupyter Book 1 writes sphinx-thebe's config <script> twice into every page (a known upstream duplication);
 # the second copy throws this, harmlessly: thebe is only loaded when a reader asks for live code.
 KNOWN_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1400,1000"]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND"]
+LOCAL = ("file:", "data:", "blob:", "about:")
 LOAD_SECONDS = 40  # the probe reports a page still busy after this long (wall clock); the driver waits a bit more
 
-PROBE = r"""<script>(function () {
+PROBE = r"""(function () {
   var errors = [];
   window.addEventListener("error", function (e) {
     var t = e.target;
@@ -91,81 +84,10 @@ PROBE = r"""<script>(function () {
     Promise.all(waits).then(function () { report({}); },
                             function (e) { report({mathjax_failed: String(e)}); });
   });
-})();</script>"""
-
+})();"""
 
 # .ci/run sets GAN_BOOK_REQUIRE_BROWSER=1: there, a missing build or browser is a failure, not a skip.
 SKIP = pytest.fail if os.environ.get("GAN_BOOK_REQUIRE_BROWSER") else pytest.skip
-
-
-class DevTools:
-    """One headless Chromium, driven over its DevTools pipe: it reads commands on fd 3 and writes replies on fd 4,
-    each a JSON message ended by a NUL byte (the Chrome DevTools Protocol)."""
-
-    def __init__(self, exe: str, profile: str):
-        cmd_r, self._cmd = os.pipe()
-        self._out, out_w = os.pipe()
-
-        def wire():  # in the child, before exec: move the pipe ends to fds 3 and 4, where Chromium looks
-            a, b = fcntl.fcntl(cmd_r, fcntl.F_DUPFD, 100), fcntl.fcntl(out_w, fcntl.F_DUPFD, 100)
-            os.dup2(a, 3)
-            os.dup2(b, 4)
-        self.proc = subprocess.Popen([exe, *FLAGS, "--remote-debugging-pipe", f"--user-data-dir={profile}"],
-                                     preexec_fn=wire, close_fds=False, start_new_session=True, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(cmd_r)
-        os.close(out_w)
-        self._buffer, self._id = b"", 0
-
-    def send(self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 30) -> dict:
-        self._id += 1
-        message = {"id": self._id, "method": method, "params": params or {}}
-        if session:
-            message["sessionId"] = session
-        os.write(self._cmd, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            while b"\0" in self._buffer:
-                raw, self._buffer = self._buffer.split(b"\0", 1)
-                reply = json.loads(raw)
-                if reply.get("id") == self._id:  # anything else is an event or an earlier reply
-                    if "error" in reply:
-                        raise RuntimeError(f"{method}: {reply['error']}")
-                    return reply["result"]
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self._out], [], [], left)[0]:
-                raise TimeoutError(f"Chromium did not answer {method} within {timeout} s")
-            chunk = os.read(self._out, 1 << 20)
-            if not chunk:
-                raise RuntimeError("Chromium closed its DevTools pipe")
-            self._buffer += chunk
-
-    def report(self, url: str, seconds: float) -> str | None:
-        """Open ``url`` and return the probe's report once the page has written it (None if it never did)."""
-        target = self.send("Target.createTarget", {"url": url})["targetId"]
-        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            found = self.send("Runtime.evaluate", {"returnByValue": True, "expression":
-                              "(document.getElementById('browser-check') || {}).textContent || null"}, session)
-            if found["result"].get("value"):
-                return found["result"]["value"]
-            time.sleep(0.2)
-        return None
-
-    def close(self) -> None:
-        try:
-            self.send("Browser.close", timeout=5)
-            self.proc.wait(timeout=10)
-        except (OSError, RuntimeError, TimeoutError, subprocess.TimeoutExpired):
-            pass
-        try:  # Chromium's helper processes too: they share its process group
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
-        os.close(self._cmd)
-        os.close(self._out)
 
 
 def chromium() -> str | None:
@@ -187,44 +109,55 @@ def is_redirect(text: str) -> bool:
 def build() -> Path:
     if not (HTML / "index.html").is_file():
         SKIP(f"no HTML build at {HTML}: build the book first (`jupyter-book build . --all`), "
-                    "or point GAN_BOOK_HTML at one")
+             "or point GAN_BOOK_HTML at one")
     return HTML
 
 
+def _refuse_remote(remote: list[str]):
+    """A route handler: local files load; anything that would leave the machine is refused and recorded."""
+    def handle(route):
+        if route.request.url.startswith(LOCAL):
+            return route.continue_()
+        remote.append(route.request.url)
+        return route.abort("internetdisconnected")
+    return handle
+
+
 @pytest.fixture(scope="module")
-def browser(build, tmp_path_factory) -> dict[str, dict]:
+def browser(build) -> dict[str, dict]:
     """Open every page in headless Chromium; return each page's probe report (or its failure), by path."""
     exe = chromium()
     if exe is None:
         SKIP("Chromium is not installed (Debian: `apt-get install -y chromium`; or set GAN_BOOK_CHROMIUM)")
-    copy = tmp_path_factory.mktemp("html") / "html"
-    shutil.copytree(build, copy)
-    todo = []
-    for page in pages():
-        text = page.read_text(errors="replace")
-        if is_redirect(text):
-            continue
-        probe = PROBE.replace("LOAD_MS", str(LOAD_SECONDS * 1000))
-        (copy / page.relative_to(build)).write_text(re.sub(r"<head[^>]*>", lambda m: m[0] + probe, text, count=1))
-        todo.append(page.relative_to(build))
-
-    def load(rel: Path) -> tuple[str, dict]:
-        with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
-            browser = DevTools(exe, profile)
-            try:
-                found = browser.report((copy / rel).as_uri(), LOAD_SECONDS + 20)
-            except (OSError, RuntimeError, TimeoutError) as err:
-                return str(rel), {"failed": f"Chromium failed on the page: {err}"}
-            finally:
-                browser.close()
-        if found is None:
-            return str(rel), {"failed": f"the probe never reported, {LOAD_SECONDS + 20} s after the page was opened"}
-        report = json.loads(found)
-        report["root"] = copy.as_uri()
-        return str(rel), report
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(load, todo))
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        SKIP("Playwright for Python is not installed (`pip install playwright`; it drives the system Chromium)")
+    todo = [p.relative_to(build) for p in pages() if not is_redirect(p.read_text(errors="replace"))]
+    reports = {}
+    with sync_playwright() as p:
+        chrome = p.chromium.launch(executable_path=exe, args=ARGS)
+        try:
+            for rel in todo:
+                context = chrome.new_context(viewport={"width": 1400, "height": 1000})
+                remote: list[str] = []
+                context.route("**/*", _refuse_remote(remote))
+                context.add_init_script(PROBE.replace("LOAD_MS", str(LOAD_SECONDS * 1000)))
+                page = context.new_page()
+                try:
+                    page.goto((build / rel).as_uri(), wait_until="commit")
+                    page.wait_for_selector("#browser-check", state="attached", timeout=(LOAD_SECONDS + 20) * 1000)
+                    report = json.loads(page.locator("#browser-check").text_content())
+                    report["remote"], report["root"] = remote, build.as_uri()
+                except PlaywrightError as err:
+                    report = {"failed": f"the page never reported: {str(err).splitlines()[0]}"}
+                finally:
+                    context.close()
+                reports[str(rel)] = report
+        finally:
+            chrome.close()
+    return reports
 
 
 def failures(reports: dict[str, dict], check) -> list[str]:
@@ -241,7 +174,7 @@ def test_every_page_loads_with_no_network(browser):
     assert browser, "no pages found"
 
     def check(page, r):
-        remote = [u for u in r["resources"] if not u.startswith(("file:", "data:", "blob:"))]
+        remote = r["remote"] + [u for u in r["resources"] if not u.startswith(LOCAL)]
         errors = [e for e in r["errors"] if not any(known in e for known in KNOWN_ERRORS)]
         return ([f"fetched from the network: {u}" for u in remote] + errors
                 + ([f"MathJax failed: {r['mathjax_failed']}"] if "mathjax_failed" in r else [])

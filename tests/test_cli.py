@@ -1,11 +1,15 @@
+"""gan_lib.cli: every command on small inputs, and each mistake a user makes answered by one line."""
+import json
 import subprocess
 import sys
 
 import pytest
 import torch
 
-from gan_lib import data
+from gan_lib import data, metrics
+from gan_lib.classifier import classifier_net
 from gan_lib.cli import main
+from gan_lib.machinery import cache
 
 needs_fashion = pytest.mark.skipif(data.locate("fashion-mnist")[0] is None,
                                    reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
@@ -37,3 +41,90 @@ def test_help_runs_as_a_module():
     out = subprocess.run([sys.executable, "-m", "gan_lib", "--help"], capture_output=True, text=True, check=True)
     for command in ("train", "sample", "data", "cache"):
         assert command in out.stdout
+
+
+# --- evaluate, with a stand-in classifier and test set (no dataset needed) ---------------------
+
+@pytest.fixture
+def stand_ins(monkeypatch):
+    g = torch.Generator().manual_seed(0)
+    test = data.ImageData(torch.rand(100, 1, 28, 28, generator=g) * 2 - 1, torch.randint(10, (100,), generator=g),
+                          tuple(f"class {i}" for i in range(10)), "synthetic")
+    monkeypatch.setattr(data, "load_images", lambda name, split: test)
+    torch.manual_seed(0)
+    net = classifier_net().eval()
+    monkeypatch.setattr(cache, "trained_classifier", lambda *args, **kwargs: net)
+    return test, net
+
+
+def test_evaluate_prints_json(tmp_path, stand_ins, capsys):
+    test, net = stand_ins
+    path = tmp_path / "samples.pt"
+    torch.save(test.images[:60].clone(), path)
+    assert main(["evaluate", str(path), "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert scores["num_samples"] == 60 and len(scores["histogram"]) == 10 and len(scores["classes"]) == 10
+    assert abs(scores["fd"]) < 1e-6, "the test images against themselves: FD 0"
+    assert scores["fd"] == pytest.approx(metrics.evaluate(net, test.images[:60], test.images[:60])["fd"], abs=1e-9)
+
+
+def test_evaluate_prints_a_report(tmp_path, stand_ins, capsys):
+    path = tmp_path / "samples.pt"
+    torch.save(torch.rand(30, 1, 28, 28) * 2 - 1, path)
+    assert main(["evaluate", str(path)]) == 0
+    out = capsys.readouterr().out
+    for words in ("Frechet distance", "Inception Score", "classes with >= 1%", "KL", "class 9"):
+        assert words in out
+
+
+def test_evaluate_refuses_bad_input(tmp_path, stand_ins, capsys):
+    assert main(["evaluate", str(tmp_path / "missing.pt")]) == 2
+    assert "No samples file" in capsys.readouterr().err
+    path = tmp_path / "flat.pt"
+    torch.save(torch.rand(30, 784), path)
+    assert main(["evaluate", str(path)]) == 2
+    assert "N x 1 x 28 x 28" in capsys.readouterr().err
+
+
+def test_evaluate_refuses_images_outside_the_range_and_nan(tmp_path, stand_ins, capsys):
+    path = tmp_path / "bright.pt"
+    torch.save(torch.rand(30, 1, 28, 28) * 10, path)
+    assert main(["evaluate", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "range from" in err and "[-1, 1]" in err and len(err.splitlines()) == 1
+    nan = torch.rand(30, 1, 28, 28) * 2 - 1
+    nan[0, 0, 0, 0] = float("nan")
+    torch.save(nan, path)
+    assert main(["evaluate", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "NaN" in err and "metrics.predict" not in err and len(err.splitlines()) == 1
+
+
+@needs_fashion
+def test_unwritable_out_is_one_line_before_any_work(tmp_path, capsys):
+    ckpt = tmp_path / "ckpt.pt"
+    assert main(["train", "--steps", "1", "--batch-size", "8", "--out", str(ckpt), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["sample", str(ckpt), "--out", "/no/such/dir/x.pt"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "does not exist" in err and len(err.splitlines()) == 1
+    assert main(["train", "--steps", "1", "--out", "/no/such/dir/g.pt"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+@needs_fashion
+def test_no_progress_bar_when_output_is_not_a_terminal(tmp_path):
+    """Run as a subprocess whose stderr is a pipe (a log file, CI): tqdm must draw nothing."""
+    done = subprocess.run([sys.executable, "-m", "gan_lib", "train", "--steps", "3", "--batch-size", "8",
+                           "--out", str(tmp_path / "g.pt")], capture_output=True, text=True,
+                          env={k: v for k, v in __import__("os").environ.items()
+                               if k not in ("GAN_BOOK_PROGRESS", "JPY_SESSION_NAME")})
+    assert done.returncode == 0, done.stderr
+    assert "step/s" not in done.stderr and "\r" not in done.stderr and "it/s" not in done.stderr
+
+
+@needs_fashion
+def test_the_conditional_model_trains_from_the_command_line(tmp_path, capsys):
+    ckpt = tmp_path / "c.pt"
+    assert main(["train", "--model", "cmlp", "--steps", "2", "--batch-size", "8", "--out", str(ckpt), "--quiet"]) == 0
+    assert main(["sample", str(ckpt), "--n", "20", "--out", str(tmp_path / "s.pt")]) == 0

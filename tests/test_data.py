@@ -61,6 +61,25 @@ def test_unknown_dataset_and_split():
         data.load_images("fashion-mnist", "valid")
 
 
+@needs_fashion
+def test_validation_split_is_held_out_balanced_and_fixed():
+    train_set, validation = data.load_images("fashion-mnist", "train"), data.load_images("fashion-mnist", "validation")
+    assert len(train_set) == 55_000 and len(validation) == 5_000
+    assert torch.bincount(validation.labels).tolist() == [500] * 10
+    assert torch.bincount(train_set.labels).tolist() == [5_500] * 10
+    flat = lambda x: {bytes(row) for row in ((x.flatten(1) + 1) * 127.5).round().to(torch.uint8).numpy()}
+    assert not flat(validation.images) & flat(train_set.images[:20_000]), "a validation image is also a training image"
+    assert torch.equal(validation.images, data.load_images("fashion-mnist", "validation").images)
+
+
+def test_validation_indices_are_per_class_and_seeded():
+    labels = torch.arange(1000) % 10
+    a = data.validation_indices(labels, per_class=7)
+    assert len(a) == 70 and torch.bincount(labels[a]).tolist() == [7] * 10 and len(a.unique()) == 70
+    assert torch.equal(a, data.validation_indices(labels, per_class=7))
+    assert not torch.equal(a, data.validation_indices(labels, per_class=7, seed=1))
+
+
 def test_random_batch_is_repeatable():
     images = torch.arange(100.0).view(100, 1, 1, 1)
     a = data.random_batch(images, 8, torch.Generator().manual_seed(1))
@@ -68,18 +87,6 @@ def test_random_batch_is_repeatable():
     assert torch.equal(a, b) and a.shape == (8, 1, 1, 1)
     with pytest.raises(ValueError):
         data.random_batch(images, 0, torch.Generator())
-
-
-def test_toy_mixtures():
-    rng = torch.Generator().manual_seed(0)
-    ring, ring_modes = data.ring_mixture(2500, rng)
-    grid, grid_modes = data.grid_mixture(2500, rng)
-    assert ring.shape == grid.shape == (2500, 2)
-    assert ring_modes.shape == (8, 2) and torch.allclose(ring_modes.norm(dim=1), torch.ones(8, dtype=torch.float64))
-    assert grid_modes.shape == (25, 2) and set(grid_modes[:, 0].tolist()) == {-4.0, -2.0, 0.0, 2.0, 4.0}
-    nearest = torch.cdist(ring, ring_modes).min(dim=1).values
-    assert nearest.max() < 6 * 0.01  # std 0.01
-    assert torch.cdist(grid, grid_modes).min(dim=1).values.max() < 6 * 0.05
 
 
 @pytest.mark.skipif(not DEBIAN.is_dir(), reason="Debian's dataset-fashion-mnist not installed")

@@ -1,11 +1,11 @@
-"""The chapter-7 metrics: Frechet distance, Inception Score, class coverage, nearest neighbours, and the
-classifier cache. Small, synthetic inputs; nothing here needs a dataset."""
+"""gan_lib.metrics: Frechet distance, Inception Score, class histograms, nearest neighbours, interpolation.
+Small, synthetic inputs with known answers; nothing here needs a dataset."""
 import numpy as np
 import pytest
 import torch
 
-from gan_lib import cache, checkpoint, metrics
-from gan_lib.data import ImageData
+from gan_lib import metrics
+from gan_lib.classifier import classifier_net
 
 
 def _random_cov(rng, d):
@@ -134,7 +134,7 @@ def test_interpolate_latents():
 
 def test_evaluate_and_sample_scores():
     g = torch.Generator().manual_seed(0)
-    net = metrics.classifier_net().eval()
+    net = classifier_net().eval()
     fake, real = torch.rand(40, 1, 28, 28, generator=g) * 2 - 1, torch.rand(40, 1, 28, 28, generator=g) * 2 - 1
     scores = metrics.evaluate(net, fake, real)
     assert set(scores) == {"num_samples", "fd", "inception_score", "classes_covered", "kl_uniform", "histogram"}
@@ -142,50 +142,6 @@ def test_evaluate_and_sample_scores():
     assert abs(metrics.evaluate(net, real, real)["fd"]) < 1e-6
     with pytest.raises(ValueError, match="differ in shape"):
         metrics.evaluate(net, fake, real[:, :, :14])
-
-
-@pytest.fixture
-def tiny_classifier_data(tmp_path, monkeypatch):
-    """An empty model cache, a tiny labelled 'dataset', and a counter of classifier trainings."""
-    monkeypatch.setenv("GAN_BOOK_CACHE", str(tmp_path))
-    g = torch.Generator().manual_seed(0)
-    split = ImageData(torch.rand(64, 1, 28, 28, generator=g) * 2 - 1, torch.randint(10, (64,), generator=g),
-                      tuple(str(i) for i in range(10)), "synthetic")
-    monkeypatch.setattr(cache, "load_images", lambda name, which: split)
-    calls = []
-    real_train = metrics.train_classifier
-
-    def counting_train(*args, **kwargs):
-        calls.append(kwargs.get("seed"))
-        return real_train(*args, **kwargs)
-
-    monkeypatch.setattr(metrics, "train_classifier", counting_train)
-    return calls
-
-
-def test_classifier_cache_hits_and_retrains_when_stale(tiny_classifier_data, capsys):
-    calls, cpu = tiny_classifier_data, torch.device("cpu")
-    first = cache.trained_classifier("fashion-mnist", num_steps=2, device=cpu)
-    assert len(calls) == 1
-    again = cache.trained_classifier("fashion-mnist", num_steps=2, device=cpu)
-    assert len(calls) == 1, "a second request with the same settings must load, not train"
-    assert all(torch.equal(p, q) for p, q in zip(first.parameters(), again.parameters()))
-
-    (path,) = cache.cache_root().glob("classifier-*.pt")
-    ckpt = checkpoint.load_checkpoint(path)
-    ckpt["settings"] = {**ckpt["settings"], "num_steps": 1}  # stale settings
-    checkpoint.save_checkpoint({k: v for k, v in ckpt.items() if k not in ("format", "version")}, path)
-    cache.trained_classifier("fashion-mnist", num_steps=2, device=cpu)
-    assert len(calls) == 2 and "stale settings" in capsys.readouterr().out
-
-    ckpt = checkpoint.load_checkpoint(path)
-    ckpt["state"]["0.bias"] += 1.0  # weights that no longer match their checksum
-    checkpoint.save_checkpoint({k: v for k, v in ckpt.items() if k not in ("format", "version")}, path)
-    cache.trained_classifier("fashion-mnist", num_steps=2, device=cpu)
-    assert len(calls) == 3 and "bad checksum" in capsys.readouterr().out
-
-    cache.trained_classifier("fashion-mnist", num_steps=3, device=cpu)  # new settings: a new file
-    assert len(calls) == 4 and len(list(cache.cache_root().glob("classifier-*.pt"))) == 2
 
 
 def test_identical_near_singular_covariances_are_at_distance_zero():
@@ -196,3 +152,16 @@ def test_identical_near_singular_covariances_are_at_distance_zero():
     mu, cov = metrics.gaussian_stats(f)
     cov = cov + 1e-6 * np.eye(128)
     assert abs(metrics.frechet_distance(mu, cov, mu, cov)) < 1e-9
+
+
+def test_images_outside_the_range_or_not_finite_are_refused_in_plain_words():
+    net = classifier_net().eval()
+    good = torch.rand(10, 1, 28, 28) * 2 - 1
+    with pytest.raises(ValueError, match="range from .* to 10"):
+        metrics.fd(net, good * 10, good)
+    nan = good.clone()
+    nan[3, 0, 5, 5] = float("nan")
+    with pytest.raises(ValueError, match="1 NaN or infinite values"):
+        metrics.evaluate(net, nan, good)
+    with pytest.raises(ValueError, match="N x C x H x W"):
+        metrics.predict(net, good.flatten(1))

@@ -1,7 +1,7 @@
+"""gan_lib.runtime: the device, forced or picked, and seeds that repeat every random stream."""
 import pytest
 import torch
 
-from gan_lib import budgets
 from gan_lib.runtime import describe, pick_device, seed_everything
 
 
@@ -36,18 +36,3 @@ def test_seed_everything_repeats_every_stream():
 def test_seed_everything_rejects_bad_seed():
     with pytest.raises(ValueError):
         seed_everything(-1)
-
-
-def test_budget_defaults_by_device(monkeypatch):
-    monkeypatch.delenv(budgets.ENV_VAR, raising=False)
-    assert budgets.budget("cpu").name == "cpu"
-    assert budgets.budget("cuda").name == "gpu"
-    assert budgets.BUDGETS["gpu"].gan_steps > budgets.BUDGETS["cpu"].gan_steps > budgets.BUDGETS["smoke"].gan_steps
-
-
-def test_budget_env_var_forces_and_validates(monkeypatch):
-    monkeypatch.setenv(budgets.ENV_VAR, "smoke")
-    assert budgets.budget("cuda").name == "smoke"
-    monkeypatch.setenv(budgets.ENV_VAR, "huge")
-    with pytest.raises(ValueError, match="not a budget"):
-        budgets.budget()

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from gan_lib import toy
-from gan_lib.data import grid_modes, ring_modes
+from gan_lib.mixtures import grid_modes, ring_modes
 
 
 def test_pack_samples():

@@ -1,11 +1,12 @@
-"""gan_lib.metrics' 2-D mode-collapse metric on sample sets whose answer is known."""
+"""gan_lib.mixtures: the 2-D mixtures, and their mode-collapse metric on sample sets whose answer is known."""
 import math
 
 import pytest
 import torch
 
-from gan_lib.data import grid_modes, ring_modes, sample_mixture
-from gan_lib.metrics import ModeCoverage, kl_from_uniform, mode_coverage, nearest_mode
+from gan_lib.metrics import kl_from_uniform
+from gan_lib.mixtures import (ModeCoverage, grid_mixture, grid_modes, mode_coverage, nearest_mode, ring_mixture,
+                              ring_modes, sample_mixture)
 
 
 def test_all_modes_exactly():
@@ -60,3 +61,15 @@ def test_nearest_mode_and_kl_helpers():
         nearest_mode(torch.zeros(3, 3), ring_modes())
     with pytest.raises(ValueError):
         mode_coverage(torch.zeros(0, 2), ring_modes(), 0.01)
+
+
+def test_toy_mixtures():
+    rng = torch.Generator().manual_seed(0)
+    ring, ring_centres = ring_mixture(2500, rng)
+    grid, grid_centres = grid_mixture(2500, rng)
+    assert ring.shape == grid.shape == (2500, 2)
+    assert ring_centres.shape == (8, 2) and torch.allclose(ring_centres.norm(dim=1), torch.ones(8, dtype=torch.float64))
+    assert grid_centres.shape == (25, 2) and set(grid_centres[:, 0].tolist()) == {-4.0, -2.0, 0.0, 2.0, 4.0}
+    nearest = torch.cdist(ring, ring_centres).min(dim=1).values
+    assert nearest.max() < 6 * 0.01  # std 0.01
+    assert torch.cdist(grid, grid_centres).min(dim=1).values.max() < 6 * 0.05

@@ -26,14 +26,3 @@ def test_notebook_is_clean_and_listed(path):
     toc = (ROOT / "_toc.yml").read_text()
     assert f"file: chapters/{path.stem}" in toc, f"{path.name} is not listed in _toc.yml"
     assert "sys.path" not in "".join("".join(c["source"]) for c in code)
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_colab_cell_matches_the_repository_setting(path):
-    from gan_lib import colab
-    nb = json.loads(path.read_text())
-    cells = [c for c in nb["cells"] if colab.TAG in c.get("metadata", {}).get("tags", [])]
-    assert len(cells) == 1, "run `python -m gan_lib colab-cells` to add the hidden Colab install cell"
-    assert "remove-cell" in cells[0]["metadata"]["tags"]
-    expected = colab.install_cell_source(colab.repository_url(ROOT / "_config.yml"))
-    assert "".join(cells[0]["source"]) == expected, "repository.url changed: run `python -m gan_lib colab-cells`"

@@ -1,11 +1,11 @@
-"""gan_lib.checks: a right answer passes; a wrong one is named, with where and by how much; a stub is 'not yet'."""
+"""gan_lib.machinery.checks: a right answer passes; a wrong one is named, with where and by how much; a stub is 'not yet'."""
 import re
 
 import pytest
 import torch
 
-from gan_lib import checks
-from gan_lib.checks import CheckFailed
+from gan_lib.machinery import checks
+from gan_lib.machinery.checks import CheckFailed
 
 
 def test_check_close_passes_and_says_correct(capsys):

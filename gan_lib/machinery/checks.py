@@ -1,4 +1,4 @@
-"""Checks for the exercises that ask for code: each says, in plain words, whether an answer is right.
+"""Machinery: checks for the exercises that ask for code: each says, in plain words, whether an answer is right.
 
 A check compares the student's answer with the book's own (``gan_lib`` or ``torch.autograd``) and either
 prints ``Correct: ...`` and returns ``True``, or raises :class:`CheckFailed` (an ``AssertionError``) whose
@@ -154,8 +154,8 @@ def check_grad(answer, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tens
 
 
 def check_num_params(answer: int, widths: Sequence[int]) -> bool:
-    """Chapter 1, Eq. (1.2): the parameters of a stack of Linear layers with these widths, counted by hand."""
-    from .models import mlp_num_params
+    """Chapter 1, Eq. (ch1-scale): the parameters of a stack of Linear layers with these widths, counted by hand."""
+    from ..models import mlp_num_params
     if answer is None or answer is Ellipsis:
         return _not_answered("your count")
     true = mlp_num_params(list(widths))
@@ -180,8 +180,8 @@ def _cases() -> list[tuple[torch.Tensor, torch.Tensor]]:
 
 
 def check_bce(fn: Callable) -> bool:
-    """Chapter 2, Eq. (2.2): ``fn(prob, target)`` returns the mean binary cross-entropy of a batch."""
-    from .losses import bce
+    """Chapter 2, Eq. (ch2-bce): ``fn(prob, target)`` returns the mean binary cross-entropy of a batch."""
+    from ..losses import bce
     try:
         for prob, target in _cases():
             answer = _call(fn, prob.clone(), target.clone())
@@ -189,13 +189,13 @@ def check_bce(fn: Callable) -> bool:
                         truth="the true BCE", rtol=1e-9, atol=1e-12, quiet=True)
     except _NotAnswered:
         return _not_answered("your BCE function")
-    print("Correct: your BCE agrees with Eq. (2.2) on hard and soft targets.")
+    print("Correct: your BCE agrees with Eq. (ch2-bce) on hard and soft targets.")
     return True
 
 
 def check_bce_with_logits(fn: Callable) -> bool:
-    """Chapter 2, Eq. (2.4): ``fn(logit, target)`` returns the mean BCE on logits, finite for every finite logit."""
-    from .losses import bce_with_logits
+    """Chapter 2, Eq. (ch2-bce-logits): ``fn(logit, target)`` returns the mean BCE on logits, finite for every finite logit."""
+    from ..losses import bce_with_logits
     g = torch.Generator().manual_seed(1)
     cases = [(torch.randn(8, generator=g, dtype=DT) * 3, torch.rand(8, generator=g, dtype=DT)),
              (torch.tensor([-200.0, -40.0, 0.0, 40.0, 200.0], dtype=DT), torch.tensor([1.0, 1.0, 0.5, 0.0, 0.0], dtype=DT))]
@@ -205,19 +205,19 @@ def check_bce_with_logits(fn: Callable) -> bool:
             true = bce_with_logits(logit, target)
             if not torch.isfinite(_as_tensor(answer, "your loss")).all():
                 raise CheckFailed(f"Your loss is {_as_tensor(answer, 'your loss').item()} for logits {_short(logit)}, "
-                                  f"where the true value is {true.item():.6g}: use the stable form of Eq. (2.4), "
+                                  f"where the true value is {true.item():.6g}: use the stable form of Eq. (ch2-bce-logits), "
                                   "max(a, 0) - a y + log(1 + exp(-|a|)), which never overflows.")
             check_close(f"BCE for logit={_short(logit)}", answer, true, truth="the true BCE", rtol=1e-9, atol=1e-12,
                         quiet=True)
     except _NotAnswered:
         return _not_answered("your BCE-with-logits function")
-    print("Correct: your BCE with logits agrees with Eq. (2.4), including at logits of +-200.")
+    print("Correct: your BCE with logits agrees with Eq. (ch2-bce-logits), including at logits of +-200.")
     return True
 
 
 def check_logit_grad(fn: Callable) -> bool:
-    """Chapter 2, Eq. (2.5): ``fn(logit, target)`` returns d(mean BCE)/d(logit) = (sigma(a) - y) / N."""
-    from .losses import bce_with_logits
+    """Chapter 2, Eq. (ch2-logit-grad): ``fn(logit, target)`` returns d(mean BCE)/d(logit) = (sigma(a) - y) / N."""
+    from ..losses import bce_with_logits
     g = torch.Generator().manual_seed(2)
     logit, target = torch.randn(2, 5, generator=g, dtype=DT) * 2, torch.rand(2, 5, generator=g, dtype=DT)
     try:
@@ -228,7 +228,7 @@ def check_logit_grad(fn: Callable) -> bool:
 
 
 def check_leaky_relu_backward(fn: Callable, negative_slope: float = 0.2) -> bool:
-    """Chapter 3, Eq. (3.5): ``fn(x, grad_y, negative_slope)`` returns dL/dx for y = LeakyReLU(x).
+    """Chapter 3, Eq. (ch3-relu): ``fn(x, grad_y, negative_slope)`` returns dL/dx for y = LeakyReLU(x).
 
     The test input includes x = 0, where PyTorch uses the negative slope (the left derivative).
     """
@@ -252,7 +252,7 @@ def check_leaky_relu_backward(fn: Callable, negative_slope: float = 0.2) -> bool
 
 
 def check_tanh_backward(fn: Callable) -> bool:
-    """Chapter 3, Eq. (3.6): ``fn(x, grad_x)`` returns dL/du for x = tanh(u), written with the output x."""
+    """Chapter 3, Eq. (ch3-tanh): ``fn(x, grad_x)`` returns dL/du for x = tanh(u), written with the output x."""
     g = torch.Generator().manual_seed(4)
     u = torch.randn(3, 5, generator=g, dtype=DT) * 2
     x, grad_x = torch.tanh(u), torch.randn(3, 5, generator=g, dtype=DT)
@@ -267,7 +267,7 @@ def check_tanh_backward(fn: Callable) -> bool:
 
 def check_adam_step(fn: Callable, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
                     eps: float = 1e-8) -> bool:
-    """Chapter 3, Eq. (3.10): one Adam step for one tensor, compared with ``torch.optim.Adam`` over three steps.
+    """Chapter 3, Eq. (ch3-adam): one Adam step for one tensor, compared with ``torch.optim.Adam`` over three steps.
 
     ``fn(param, grad, m, v, step, lr, betas, eps)`` returns ``(new_param, new_m, new_v)``; ``step`` counts from
     1 (the step being taken), and ``m``, ``v`` start at zero.

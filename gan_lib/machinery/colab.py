@@ -1,4 +1,4 @@
-"""The hidden first code cell that lets a chapter run in Google Colab.
+"""Machinery: the hidden first code cell that lets a chapter run in Google Colab.
 
 Colab has torch, torchvision, NumPy, SciPy and Matplotlib already, so the cell installs
 only gan_lib itself (``--no-deps``: reinstalling the pinned CUDA build of torch would

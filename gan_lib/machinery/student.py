@@ -1,4 +1,4 @@
-"""The student edition: the chapters without their solutions, as notebooks and as a book.
+"""Machinery: the student edition: the chapters without their solutions, as notebooks and as a book.
 
 ``python -m gan_lib student-edition OUT`` writes ``OUT/chapters/*.ipynb``: every chapter listed in ``_toc.yml``
 with each cell tagged ``solution`` removed, and the text of every ``{solution}`` directive (and of every
@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 
 import yaml
+
+from .toc import chapter_notebooks, toc_files
 
 SOLUTION_TAG = "solution"
 EXERCISE_TAG = "exercise"
@@ -115,30 +117,6 @@ def strip_notebook(nb: dict, stubs: bool = True) -> dict:
         cells.append(_stub_cell(last_exercise))
     nb["cells"] = cells if stubs else [c for c in cells if not c.get("id", "").startswith("stub-")]
     return nb
-
-
-def toc_files(root: Path) -> list[str]:
-    """Every file of ``_toc.yml``, in reading order, as written there (no suffix)."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for key in ("parts", "chapters", "sections"):
-                for child in node.get(key, []) or []:
-                    walk(child)
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-    walk(toc)
-    return files
-
-
-def chapter_notebooks(root: Path) -> list[Path]:
-    """The notebooks of the table of contents, in order."""
-    return [root / f"{f}.ipynb" for f in toc_files(root) if (root / f"{f}.ipynb").is_file()]
 
 
 def write_notebooks(root: Path, out: Path, source_dir: Path | None = None) -> list[Path]:

@@ -1,4 +1,4 @@
-"""The one place that decides how long the book trains.
+"""Machinery: the one place that decides how long the book trains.
 
 A *budget* is a named set of step counts. The CPU default is sized so that each
 chapter runs in its stated time on two cores; a GPU gets a larger default; and
@@ -54,6 +54,6 @@ def budget(device: torch.device | str | None = None) -> Budget:
             raise ValueError(f"{ENV_VAR}={forced!r} is not a budget; choose one of {sorted(BUDGETS)}.")
         return BUDGETS[forced]
     if device is None:
-        from .runtime import pick_device
+        from ..runtime import pick_device
         device = pick_device()
     return BUDGETS["cpu" if torch.device(device).type == "cpu" else "gpu"]

@@ -1,4 +1,4 @@
-"""The book's named training recipes, and the runs its chapters share through the cache.
+"""Machinery: the book's named training recipes, and the runs its chapters share through the cache.
 
 ``PLAIN`` is the source article's recipe: its MLPs, batch 64, Adam with lr 2e-4 and
 betas (0.5, 0.999) (DCGAN's betas; the article leaves Adam's betas at their defaults
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .budgets import Budget
-from .train import Recipe
+from ..train import Recipe
 
 PLAIN = Recipe()
 TUNED = Recipe(d_spectral_norm=True)

@@ -1,4 +1,4 @@
-"""The student edition (gan_lib.student): no solution survives, the exercises do, and the notebooks still run.
+"""The student edition (gan_lib.machinery.student): no solution survives, the exercises do, and the notebooks still run.
 
 The student *book* (``student-edition OUT --book``) needs an executed main build; ``.ci/run`` builds and checks it.
 """
@@ -11,10 +11,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from gan_lib import cli, student
+from gan_lib import cli
+from gan_lib.machinery import student
+from gan_lib.machinery.toc import chapter_notebooks
 
-ROOT = student.Path(__file__).resolve().parents[1]
-CHAPTERS = student.chapter_notebooks(ROOT)
+ROOT = student.Path(__file__).resolve().parents[2]
+CHAPTERS = chapter_notebooks(ROOT)
 
 
 def test_solution_directive_goes_exercise_stays():

@@ -1,0 +1,18 @@
+"""The book's machinery: what runs the book, not what it teaches. Nothing in here is about GANs.
+
+* ``budgets`` - how long the book trains: one named budget (smoke, cpu, gpu, full), from ``GAN_BOOK_BUDGET``.
+* ``recipes`` - the named recipes of the chapters and every run they share through the cache.
+* ``cache``   - trained models stored under a key of their settings and of the code that trains them.
+* ``checks``  - the exercises' checks: a right answer or a one-line message that says what is wrong.
+* ``student`` - the student edition: the chapters without their solutions, as notebooks and as a book.
+* ``colab``   - the hidden install cell that lets a chapter run in Google Colab.
+* ``toc``     - the table of contents, read by the student edition, the tests and the benchmarks.
+
+The chapters use these entry points only: ``budget``, ``BUDGETS``, ``trained_gan``, ``trained_classifier``,
+``recipes`` and ``checks``. The concept modules of ``gan_lib`` never import this package.
+"""
+from . import checks, recipes
+from .budgets import BUDGETS, Budget, budget
+from .cache import trained_classifier, trained_gan
+
+__all__ = ["BUDGETS", "Budget", "budget", "checks", "recipes", "trained_classifier", "trained_gan"]
