@@ -61,7 +61,11 @@ PROBE = r"""(function () {
       math_typeset: maths.filter(function (m) { return m.querySelector("mjx-container"); }).length,
       math_raw: maths.filter(function (m) { return !m.querySelector("mjx-container"); })
                      .slice(0, 3).map(function (m) { return m.textContent.slice(0, 80); }),
-      merror: all("mjx-merror").map(function (e) { return e.textContent.slice(0, 120); }),
+      merror: all("mjx-merror").map(function (e) { return e.textContent.slice(0, 120); }).concat(
+        all('mjx-mtext[style*="color: red"]').map(function (e) {  // an undefined macro, drawn in red by MathJax
+          return "undefined macro " + Array.prototype.map.call(e.querySelectorAll("mjx-c"), function (c) {
+            var m = /mjx-c([0-9A-F]+)/.exec(c.className); return m ? String.fromCodePoint(parseInt(m[1], 16)) : "";
+          }).join(""); })),
       sidebar: nav ? all(".bd-sidebar-primary nav a").map(function (a) { return a.href; }) : null,
       sidebar_width: nav ? nav.getBoundingClientRect().width : 0,
       links: all("a[href]").map(function (a) { return a.href; }),
