@@ -91,9 +91,9 @@ def load_gan(path: str | os.PathLike, device: torch.device | str = "cpu") -> GAN
     gan.discriminator.load_state_dict(ckpt["discriminator"])
     gan.opt_g.load_state_dict(ckpt["opt_g"])
     gan.opt_d.load_state_dict(ckpt["opt_d"])
-    gan.batch_rng.set_state(ckpt["batch_rng"])
-    if ckpt["noise_rng"].numel() == gan.noise_rng.get_state().numel():  # same kind of device
-        gan.noise_rng.set_state(ckpt["noise_rng"])
+    for name in ("batch_rng", "noise_rng"):  # a random stream of another kind of device cannot be restored
+        if ckpt[name].numel() == getattr(gan, name).get_state().numel():
+            getattr(gan, name).set_state(ckpt[name])
     torch.set_rng_state(ckpt["torch_rng"])
     if ckpt["cuda_rng"] and torch.cuda.is_available() and len(ckpt["cuda_rng"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(ckpt["cuda_rng"])
