@@ -9,7 +9,9 @@ The concepts: what the book teaches, one idea per module, named for it.
 * ``backprop``    - the generator's gradient written by hand, layer by layer (chapter 3).
 * ``optim``       - SGD and Adam written by hand (chapter 3).
 * ``train``       - the alternating training loop, its recipe and its history (chapter 4).
+* ``ema``         - the moving average of the generator's weights that the book's recipe samples from (chapter 4).
 * ``checkpoint``  - checkpoints never half-written, and runs resumed bit for bit (chapter 4).
+* ``stats``       - comparing runs over seeds: paired intervals and the chance of a verdict by luck (chapters 4-9).
 * ``classifier``  - the small CNN whose features the book's Frechet distance compares (chapters 4, 7).
 * ``metrics``     - Frechet distance, Inception Score, class histograms, nearest neighbours (chapter 7).
 * ``plots``       - the book's figures, the training curves and the animation of sample grids.

@@ -75,6 +75,7 @@ def save_gan(gan: GAN, path: str | os.PathLike) -> Path:
         "batch_rng": gan.batch_rng.get_state(), "noise_rng": gan.noise_rng.get_state(),
         "torch_rng": torch.get_rng_state(), "cuda_rng": cuda_rng,
         "fixed_z": gan.fixed_z.cpu(), "history": gan.history,
+        "g_ema": gan.g_ema.state_dict() if gan.g_ema is not None else {},
     }, path)
 
 
@@ -91,6 +92,8 @@ def load_gan(path: str | os.PathLike, device: torch.device | str = "cpu") -> GAN
     gan.discriminator.load_state_dict(ckpt["discriminator"])
     gan.opt_g.load_state_dict(ckpt["opt_g"])
     gan.opt_d.load_state_dict(ckpt["opt_d"])
+    if gan.g_ema is not None:
+        gan.g_ema.load_state_dict(ckpt["g_ema"])
     for name in ("batch_rng", "noise_rng"):  # a random stream of another kind of device cannot be restored
         if ckpt[name].numel() == getattr(gan, name).get_state().numel():
             getattr(gan, name).set_state(ckpt[name])

@@ -49,6 +49,14 @@ def accuracy(net: nn.Sequential, images: torch.Tensor, labels: torch.Tensor) -> 
     return (probs.argmax(1) == labels.cpu()).double().mean().item()
 
 
+def speckle_rate(images: torch.Tensor, threshold: float = 1.0) -> float:
+    """Chapter 4's speckle count: the share of interior pixels further than ``threshold`` (half the [-1, 1] range)
+    from the median of their 3 x 3 neighbourhood. A flat image or a sharp edge scores 0, one isolated dot 1/26^2."""
+    check_images(images)
+    patches = nn.functional.unfold(images.float().cpu(), kernel_size=3)   # N x 9 x (H-2)(W-2); the centre is row 4
+    return (patches[:, 4] - patches.median(dim=1).values).abs().gt(threshold).double().mean().item()
+
+
 def gaussian_stats(features: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """Mean and (unbiased) covariance of the rows of ``features``, in float64."""
     f = features.double().cpu().numpy()

@@ -15,6 +15,7 @@ fresh noise (one generator pass less per round; the expectation is the same).
 """
 from __future__ import annotations
 
+import copy
 import math
 import os
 import sys
@@ -27,6 +28,7 @@ from torch import nn
 from . import models
 from .conditional import check_sample_labels, training_data
 from .data import load_images
+from .ema import ema_decay, update_average
 from .losses import GENERATOR_LOSS_KINDS, discriminator_loss, generator_loss, r1_penalty
 from .runtime import seed_everything
 
@@ -54,6 +56,7 @@ class Recipe:
     d_spectral_norm: bool = False  # spectral normalisation of D's layers (Miyato et al. 2018)
     d_r1_gamma: float = 0.0        # > 0: the R1 penalty on real images, Eq. (ch6-r1) (Mescheder et al. 2018)
     g_loss: str = "non_saturating"
+    g_ema: float = 0.0             # > 0: sample from an exponential moving average of G's weights, Eq. (ch4-ema)
     latent_dim: int = models.LATENT_DIM
     num_classes: int = 0           # > 0: a conditional GAN, G(z, y) and D(x, y) (chapter 8); 0: unconditional
     subset_per_class: int = 0      # > 0: train on this many images per class, drawn with the run's seed; 0: all
@@ -66,6 +69,8 @@ class Recipe:
         if self.d_r1_gamma < 0 or self.subset_per_class < 0:
             raise ValueError(f"d_r1_gamma and subset_per_class must be >= 0, got {self.d_r1_gamma} "
                              f"and {self.subset_per_class}.")
+        if not 0.0 <= self.g_ema < 1.0:
+            raise ValueError(f"g_ema is the decay of the average of G's weights, in [0, 1) (0: none); got {self.g_ema}.")
         if self.g_loss not in GENERATOR_LOSS_KINDS:
             raise ValueError(f"g_loss must be one of {GENERATOR_LOSS_KINDS}, got {self.g_loss!r}.")
         models.check_model(self.model, self.num_classes)
@@ -83,6 +88,7 @@ class GAN:
     batch_rng: torch.Generator      # which real images (on the models' device)
     noise_rng: torch.Generator      # which z (on the models' device)
     fixed_z: torch.Tensor           # the noise of the sample grids, the same all run long
+    g_ema: nn.Module | None = None  # the moving average of G's weights (Recipe.g_ema > 0): what samples come from
     step: int = 0
     seconds: float = 0.0
     history: dict = field(default_factory=lambda: {k: [] for k in ("step", *HISTORY_KEYS, "sample_steps", "samples")})
@@ -105,15 +111,21 @@ class GAN:
         """The generator's images for ``fixed_z``, on the CPU: the same noise all run long."""
         return self._generate(self.fixed_z)
 
+    @property
+    def sampler(self) -> nn.Module:
+        """The network samples come from: the average of G's weights if the recipe keeps one, else G."""
+        return self.g_ema if self.g_ema is not None else self.generator
+
     def _generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         labels = check_sample_labels(labels, len(z), self.recipe.num_classes)
         noise = [(chunk,) for chunk in z.split(1000)]
         if labels is not None:
             noise = [(chunk, y) for (chunk,), y in zip(noise, labels.split(1000))]
-        was_training = self.generator.training
-        self.generator.eval()
-        out = torch.cat([self.generator(*(t.to(self.device) for t in args)).cpu() for args in noise])
-        self.generator.train(was_training)
+        net = self.sampler
+        was_training = net.training
+        net.eval()
+        out = torch.cat([net(*(t.to(self.device) for t in args)).cpu() for args in noise])
+        net.train(was_training)
         return out
 
 
@@ -129,7 +141,8 @@ def new_gan(recipe: Recipe, seed: int, device: torch.device | str = "cpu", num_f
     batch_rng = torch.Generator(device=device).manual_seed(seed)  # on the models' device: no copy, no wait
     noise_rng = torch.Generator(device=device).manual_seed(seed + 1)
     fixed_z = torch.randn(num_fixed, recipe.latent_dim, generator=torch.Generator().manual_seed(seed + 2)).to(device)
-    return GAN(recipe, seed, generator, discriminator, opt_g, opt_d, batch_rng, noise_rng, fixed_z)
+    g_ema = copy.deepcopy(generator).requires_grad_(False) if recipe.g_ema > 0 else None
+    return GAN(recipe, seed, generator, discriminator, opt_g, opt_d, batch_rng, noise_rng, fixed_z, g_ema)
 
 
 def train_recipe(recipe: Recipe, seed: int, num_steps: int, device: torch.device | str = "cpu",
@@ -207,6 +220,8 @@ def generator_step(gan: GAN, fake: Batch) -> tuple[torch.Tensor, ...]:
     g_grad_norm = grad_norm(gan.generator)
     gan.opt_g.step()
     D.requires_grad_(True)
+    if gan.g_ema is not None:
+        update_average(gan.g_ema, gan.generator, ema_decay(gan.recipe.g_ema, gan.step))
     return g_loss.detach(), fake_logit.detach(), g_grad_norm
 
 

@@ -13,7 +13,8 @@ def _params(module):
 
 
 @pytest.mark.parametrize("recipe", [Recipe(batch_size=16), Recipe(batch_size=16, d_dropout=0.3, d_steps=2,
-                                                                   real_target=0.9)])
+                                                                   real_target=0.9),
+                                    Recipe(batch_size=16, g_ema=0.99, d_spectral_norm=True)])
 def test_resume_is_bit_identical(tiny_images, tmp_path, recipe):
     straight = train(new_gan(recipe, seed=1), tiny_images, 8)
     half = train(new_gan(recipe, seed=1), tiny_images, 4)
@@ -22,6 +23,8 @@ def test_resume_is_bit_identical(tiny_images, tmp_path, recipe):
     for net in ("generator", "discriminator"):
         assert all(torch.equal(p, q) for p, q in zip(_params(getattr(straight, net)), _params(getattr(resumed, net))))
     assert resumed.history["g_loss"] == straight.history["g_loss"] and resumed.step == 8
+    if recipe.g_ema:
+        assert all(torch.equal(p, q) for p, q in zip(_params(straight.g_ema), _params(resumed.g_ema)))
 
 
 def test_checkpoint_is_atomic_and_validated(tmp_path):

@@ -14,14 +14,15 @@ from gan_lib.machinery.toc import chapter_notebooks
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "gan_lib"
 CONCEPTS = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__"))
-MACHINERY = sorted(p.stem for p in (PACKAGE / "machinery").glob("*.py") if p.stem != "__init__")
+MACHINERY = sorted(p.stem for p in (PACKAGE / "machinery").glob("*.py") if p.stem != "__init__") + ["checks"]
+MACHINERY_FILES = sorted((PACKAGE / "machinery").rglob("*.py"))
 TOP = {"cli"}  # the command line sits on top of both rooms
 
 
 def _imports(path: Path) -> set[str]:
     """Every gan_lib module a file imports, as a dotted name (relative imports resolved)."""
     tree = ast.parse(path.read_text())
-    package = ["gan_lib"] + ([path.parent.name] if path.parent.name == "machinery" else [])
+    package = ["gan_lib", *path.parent.relative_to(PACKAGE).parts]
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
@@ -51,9 +52,9 @@ def test_the_package_docstring_is_the_map_of_both_rooms():
 
 
 def test_every_machinery_module_says_it_is_machinery():
-    for name in MACHINERY:
-        first = ast.get_docstring(ast.parse((PACKAGE / "machinery" / f"{name}.py").read_text())).splitlines()[0]
-        assert first.startswith("Machinery:"), f"machinery/{name}.py: its docstring should open with 'Machinery:'"
+    for path in MACHINERY_FILES:
+        first = ast.get_docstring(ast.parse(path.read_text())).splitlines()[0]
+        assert first.startswith("Machinery:"), f"{path.relative_to(PACKAGE)}: its docstring should open with 'Machinery:'"
 
 
 def test_every_third_party_import_is_a_declared_dependency():
@@ -62,7 +63,7 @@ def test_every_third_party_import_is_a_declared_dependency():
     import_name = {"pyyaml": "yaml"}
     names = {import_name.get(n, n) for n in names}
     used = set()
-    for path in [*PACKAGE.glob("*.py"), *(PACKAGE / "machinery").glob("*.py")]:
+    for path in [*PACKAGE.glob("*.py"), *MACHINERY_FILES]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 used.update(a.name.split(".")[0] for a in node.names)
@@ -72,7 +73,7 @@ def test_every_third_party_import_is_a_declared_dependency():
     assert third_party <= names, f"imported but not declared in pyproject.toml: {sorted(third_party - names)}"
 
 
-@pytest.mark.parametrize("path", [*PACKAGE.glob("*.py"), *(PACKAGE / "machinery").glob("*.py")], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [*PACKAGE.glob("*.py"), *MACHINERY_FILES], ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_module_is_much_over_300_lines(path):
     assert len(path.read_text().splitlines()) <= 330, f"{path.name}: split it (one idea per module)"
 
@@ -88,7 +89,7 @@ def _chapter_labels() -> set[str]:
 
 def test_docstrings_cite_equations_by_labels_that_exist():
     labels, missing, numbered = _chapter_labels(), [], []
-    files = [*PACKAGE.glob("*.py"), *(PACKAGE / "machinery").glob("*.py"), *(ROOT / "benchmarks").glob("*.py")]
+    files = [*PACKAGE.glob("*.py"), *MACHINERY_FILES, *(ROOT / "benchmarks").glob("*.py")]
     for path in files:
         text = path.read_text()
         for group in re.findall(r"Eqs?\. ((?:\([\w.-]+\)(?:\s*(?:-|,|and)\s*)?)+)", text):

@@ -165,3 +165,14 @@ def test_images_outside_the_range_or_not_finite_are_refused_in_plain_words():
         metrics.evaluate(net, nan, good)
     with pytest.raises(ValueError, match="N x C x H x W"):
         metrics.predict(net, good.flatten(1))
+
+
+def test_speckle_rate_on_images_whose_answer_is_known():
+    flat = torch.full((1, 1, 28, 28), -1.0)
+    dot, edge = flat.clone(), flat.clone()
+    dot[0, 0, 10, 10] = 1.0          # one white pixel on black: the only speckled pixel of 26 x 26
+    edge[0, 0, :, 14:] = 1.0         # a sharp edge: every pixel has neighbours of its own colour
+    assert metrics.speckle_rate(flat) == 0 and metrics.speckle_rate(edge) == 0
+    assert metrics.speckle_rate(dot) == 1 / 26**2
+    noise = torch.where(torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0)) < 0.5, -1.0, 1.0)
+    assert 0.2 < metrics.speckle_rate(noise) < 0.5  # salt and pepper: a pixel is speckled when its 3 x 3 majority differs

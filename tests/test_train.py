@@ -143,3 +143,19 @@ def test_one_pass_judge_equals_two_passes_and_batch_norm_gets_two():
     dcgan = new_gan(Recipe(model="dcgan"), seed=0).discriminator
     b_real, _ = judge(dcgan, real, fake)
     assert torch.equal(b_real, dcgan(*real)), "batch statistics of the real batch alone"
+
+
+def test_a_recipe_with_ema_samples_from_the_average(tiny_images):
+    gan = train(new_gan(Recipe(batch_size=16, g_ema=0.9), seed=0), tiny_images, 4)
+    assert gan.g_ema is not None and gan.sampler is gan.g_ema
+    assert not any(torch.equal(p, q) for p, q in zip(gan.g_ema.parameters(), gan.generator.parameters()))
+    assert not any(p.requires_grad for p in gan.g_ema.parameters())
+    z = torch.randn(3, 100, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.equal(gan.sample(3, seed=1), gan.g_ema.eval()(z))
+    plain = train(new_gan(Recipe(batch_size=16), seed=0), tiny_images, 4)
+    assert plain.g_ema is None and plain.sampler is plain.generator
+    assert all(torch.equal(p, q) for p, q in zip(plain.generator.parameters(), gan.generator.parameters())), \
+        "the average is a by-product: G itself trains exactly as without it"
+    with pytest.raises(ValueError, match="g_ema"):
+        Recipe(g_ema=1.0)

@@ -1,4 +1,4 @@
-"""The book's machinery: what runs the book, not what it teaches. Nothing in here is about GANs.
+"""Machinery: what runs the book, not what it teaches. Nothing in here is about GANs.
 
 * ``budgets`` - how long the book trains: one named budget (smoke, cpu, gpu, full), from ``GAN_BOOK_BUDGET``.
 * ``recipes`` - the named recipes of the chapters and every run they share through the cache.
