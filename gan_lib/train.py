@@ -16,7 +16,6 @@ fresh noise (one generator pass less per round; the expectation is the same).
 from __future__ import annotations
 
 import copy
-import math
 import os
 import sys
 import time
@@ -28,17 +27,14 @@ from torch import nn
 from . import models
 from .conditional import check_sample_labels, training_data
 from .data import load_images
+from .augment import POLICIES, diff_augment
 from .ema import ema_decay, update_average
-from .losses import GENERATOR_LOSS_KINDS, discriminator_loss, generator_loss, r1_penalty
+from .history import HISTORY_KEYS, History, TrainingDiverged  # noqa: F401 (TrainingDiverged: re-exported)
+from .losses import (GAMES, GENERATOR_LOSS_KINDS, discriminator_game_loss, generator_game_loss, gradient_penalty,
+                     r1_penalty)
 from .runtime import seed_everything
 
 Batch = tuple[torch.Tensor, ...]   # (images,) or (images, labels): what a network is called with
-HISTORY_KEYS = ("d_loss", "g_loss", "d_real", "d_fake_before", "d_fake_after", "g_grad_norm", "d_grad_norm")
-
-
-class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; training stops instead of producing NaN samples."""
-
 
 @dataclass(frozen=True)
 class Recipe:
@@ -55,6 +51,9 @@ class Recipe:
     d_dropout: float = 0.0
     d_spectral_norm: bool = False  # spectral normalisation of D's layers (Miyato et al. 2018)
     d_r1_gamma: float = 0.0        # > 0: the R1 penalty on real images, Eq. (ch6-r1) (Mescheder et al. 2018)
+    game: str = "bce"              # the losses: "bce" (chapter 2), "hinge" or "wgan-gp" (chapter 6); see losses.GAMES
+    d_gp_weight: float = 10.0      # the gradient penalty's weight, Eq. (ch6-gp), for game="wgan-gp" only
+    d_augment: str = ""            # DiffAugment policy for everything D sees, e.g. "translation,cutout" (chapter 8)
     g_loss: str = "non_saturating"
     g_ema: float = 0.0             # > 0: sample from an exponential moving average of G's weights, Eq. (ch4-ema)
     latent_dim: int = models.LATENT_DIM
@@ -71,6 +70,13 @@ class Recipe:
                              f"and {self.subset_per_class}.")
         if not 0.0 <= self.g_ema < 1.0:
             raise ValueError(f"g_ema is the decay of the average of G's weights, in [0, 1) (0: none); got {self.g_ema}.")
+        if self.game not in GAMES:
+            raise ValueError(f"game must be one of {GAMES}, got {self.game!r}.")
+        if self.game == "wgan-gp" and self.model == "dcgan":
+            raise ValueError("game='wgan-gp' needs a critic without batch norm (the penalty is per example): "
+                             "use model='mlp', or game='hinge' for the DCGAN.")
+        if any(p not in POLICIES for p in filter(None, self.d_augment.split(","))):
+            raise ValueError(f"d_augment is a comma-separated list of {POLICIES}, got {self.d_augment!r}.")
         if self.g_loss not in GENERATOR_LOSS_KINDS:
             raise ValueError(f"g_loss must be one of {GENERATOR_LOSS_KINDS}, got {self.g_loss!r}.")
         models.check_model(self.model, self.num_classes)
@@ -167,7 +173,7 @@ def train(gan: GAN, images: torch.Tensor, num_steps: int, labels: torch.Tensor |
     on a NaN or infinite loss, naming the step.
     """
     data = _training_batch(gan, images, labels)
-    history = _History(gan)
+    history = History(gan)
     start = time.perf_counter()
     try:
         for _ in _steps(num_steps, progress):
@@ -195,10 +201,13 @@ def discriminator_step(gan: GAN, real: Batch, fake: Batch) -> tuple[torch.Tensor
     fake = (fake[0].detach(), *fake[1:])  # detach: D's loss must not reach G's weights
     if r.d_r1_gamma > 0:
         real[0].requires_grad_(True)      # R1 differentiates D's verdict with respect to the real images
-    real_logit, fake_logit = judge(D, real, fake)
-    d_loss = discriminator_loss(real_logit, fake_logit, real_target=r.real_target)
+    real_logit, fake_logit = judge(D, augmented(gan, real), augmented(gan, fake))
+    d_loss = discriminator_game_loss(r.game, real_logit, fake_logit, real_target=r.real_target)
     if r.d_r1_gamma > 0:
         d_loss = d_loss + r1_penalty(real_logit, real[0], r.d_r1_gamma)
+    if r.game == "wgan-gp":  # one interpolation weight per example, drawn from the run's noise stream
+        epsilon = torch.rand(len(real[0]), *[1] * (real[0].dim() - 1), generator=gan.noise_rng, device=gan.device)
+        d_loss = d_loss + gradient_penalty(lambda x: D(x, *real[1:]), real[0], fake[0], epsilon, r.d_gp_weight)
     gan.opt_d.zero_grad(set_to_none=True)
     d_loss.backward()
     d_grad_norm = grad_norm(D)
@@ -213,8 +222,8 @@ def generator_step(gan: GAN, fake: Batch) -> tuple[torch.Tensor, ...]:
     """
     D = gan.discriminator
     D.requires_grad_(False)
-    fake_logit = D(*fake)
-    g_loss = generator_loss(fake_logit, kind=gan.recipe.g_loss)
+    fake_logit = D(*augmented(gan, fake))
+    g_loss = generator_game_loss(gan.recipe.game, fake_logit, kind=gan.recipe.g_loss)
     gan.opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
     g_grad_norm = grad_norm(gan.generator)
@@ -223,6 +232,13 @@ def generator_step(gan: GAN, fake: Batch) -> tuple[torch.Tensor, ...]:
     if gan.g_ema is not None:
         update_average(gan.g_ema, gan.generator, ema_decay(gan.recipe.g_ema, gan.step))
     return g_loss.detach(), fake_logit.detach(), g_grad_norm
+
+
+def augmented(gan: GAN, batch: Batch) -> Batch:
+    """What D sees of a batch: the images through DiffAugment (chapter 8) if the recipe asks for it, else as they are."""
+    if not gan.recipe.d_augment:
+        return batch
+    return (diff_augment(batch[0], gan.recipe.d_augment, gan.noise_rng), *batch[1:])
 
 
 def real_batch(gan: GAN, data: Batch) -> Batch:
@@ -274,37 +290,6 @@ def _training_batch(gan: GAN, images: torch.Tensor, labels: torch.Tensor | None)
         raise ValueError(f"a conditional recipe (num_classes={num_classes}) needs one label per image: "
                          f"{len(images)} images, {got}. Pass train(..., labels=...).")
     return (images,) if labels is None else (images, labels)
-
-
-class _History:
-    """The seven numbers of each step, kept on the models' device and copied into ``gan.history`` in blocks:
-    reading a GPU number into Python waits for the GPU, so doing it once per step would stall every step."""
-
-    def __init__(self, gan: GAN, block: int = 250):
-        self.gan, self.first_step, self.n = gan, gan.step + 1, 0
-        self.rows = torch.empty(block, len(HISTORY_KEYS), device=gan.device)
-
-    def record(self, d_loss, g_loss, real_logit, fake_logit, fake_logit_after, g_norm, d_norm) -> None:
-        torch.stack([d_loss, g_loss, torch.sigmoid(real_logit).mean(), torch.sigmoid(fake_logit).mean(),
-                     torch.sigmoid(fake_logit_after).mean(), g_norm, d_norm], out=self.rows[self.n])
-        self.n += 1
-        if self.n == len(self.rows):
-            self.flush()
-
-    def flush(self) -> None:
-        """Append the recorded rows to the history; raise :class:`TrainingDiverged` at the first non-finite value."""
-        rows, self.n = self.rows[:self.n].tolist(), 0
-        first, self.first_step = self.first_step, self.first_step + len(rows)
-        for i, row in enumerate(rows):
-            for key, value in zip(HISTORY_KEYS, row):
-                if not math.isfinite(value):
-                    raise TrainingDiverged(
-                        f"Training diverged at step {first + i}: {key} = {value}. Likely causes: a learning rate too "
-                        "high for this batch size, a discriminator so confident that its logits overflow, or NaN/inf "
-                        "in the input images. Lower d_lr / g_lr, check the data's range, or resume from an earlier "
-                        "checkpoint.")
-                self.gan.history[key].append(value)
-            self.gan.history["step"].append(first + i)
 
 
 def _steps(num_steps: int, progress: bool | None):

@@ -159,3 +159,28 @@ def test_a_recipe_with_ema_samples_from_the_average(tiny_images):
         "the average is a by-product: G itself trains exactly as without it"
     with pytest.raises(ValueError, match="g_ema"):
         Recipe(g_ema=1.0)
+
+
+@pytest.mark.parametrize("recipe", [Recipe(batch_size=16, game="hinge"), Recipe(batch_size=16, game="wgan-gp"),
+                                    Recipe(batch_size=16, d_augment="translation,cutout"),
+                                    Recipe(model="dcgan", batch_size=8, game="hinge", d_augment="color")])
+def test_the_other_games_and_augmentation_train(tiny_images, recipe):
+    gan = train(new_gan(recipe, seed=0), tiny_images, 3)
+    assert gan.step == 3 and all(torch.isfinite(torch.tensor(gan.history["d_loss"])))
+    again = train(new_gan(recipe, seed=0), tiny_images, 3)
+    assert gan.history["d_loss"] == again.history["d_loss"], "seeded: the augmentation and epsilon draws repeat"
+
+
+def test_the_gradient_penalty_changes_the_critic_step(tiny_images):
+    with_gp = train(new_gan(Recipe(batch_size=16, game="wgan-gp"), seed=0), tiny_images, 1)
+    without = train(new_gan(Recipe(batch_size=16, game="wgan-gp", d_gp_weight=0.0), seed=0), tiny_images, 1)
+    assert with_gp.history["d_loss"][0] > without.history["d_loss"][0], "the penalty is added to the critic's loss"
+
+
+def test_game_settings_are_validated():
+    with pytest.raises(ValueError, match="game must be one of"):
+        Recipe(game="wasserstein")
+    with pytest.raises(ValueError, match="without batch norm"):
+        Recipe(model="dcgan", game="wgan-gp")
+    with pytest.raises(ValueError, match="d_augment"):
+        Recipe(d_augment="rotation")

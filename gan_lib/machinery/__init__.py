@@ -5,6 +5,9 @@
 * ``cache``   - trained models stored under a key of their settings and of the code that trains them.
 * ``checks``  - the exercises' checks: a right answer or a one-line message that says what is wrong.
 * ``student`` - the student edition: the chapters without their solutions, as notebooks and as a book.
+* ``assignments`` - the chapters as an nbgrader course: solution, test and task cells from the same notebooks.
+* ``exercises`` - a chapter's exercises and their cells, read from the tags of CONTRIBUTING.md's convention.
+* ``myst``    - the book's MyST markdown as plain Markdown, with the HTML's equation and exercise numbers.
 * ``colab``   - the hidden install cell that lets a chapter run in Google Colab.
 * ``toc``     - the table of contents, read by the student edition, the tests and the benchmarks.
 
