@@ -19,6 +19,8 @@ import json
 import os
 import sys
 import tempfile
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -48,26 +50,36 @@ def cmd_data(args) -> int:
 
 def cmd_train(args) -> int:
     from .machinery.budgets import budget
+    from .machinery.recipes import BOOK, PLAIN
     device = pick_device()
     print(describe(device))
     if args.resume:
         gan = load_gan(args.resume, device)
         print(f"resuming {args.resume} at step {gan.step}")
     else:
-        conditional = args.model in CONDITIONAL_MODELS
-        recipe = Recipe(dataset=args.dataset, model=args.model, batch_size=args.batch_size, g_lr=args.lr,
-                        d_lr=args.lr, d_steps=args.d_steps, real_target=args.real_target,
-                        d_dropout=args.d_dropout, num_classes=10 if conditional else 0)
-        gan = new_gan(recipe, args.seed, device)
-    num_steps = args.steps if args.steps is not None else budget(device).gan_steps
+        gan = new_gan(_recipe(args, BOOK if args.recipe == "book" else PLAIN), args.seed, device)
+        print(f"recipe: {args.recipe}, {gan.recipe}")
+    b = budget(device)
+    num_steps = args.steps if args.steps is not None else b.cli_steps
     if num_steps < 1:
         raise ValueError(f"--steps must be at least 1, got {num_steps}.")
     _check_writable(args.out)
     train_set = data.load_images(gan.recipe.dataset, "train")
+    images = train_set.images.to(device)
     labels = train_set.labels.to(device) if gan.recipe.num_classes else None
-    seconds_before = gan.seconds
-    train(gan, train_set.images.to(device), num_steps, labels=labels, sample_every=max(1, num_steps // 20),
-          progress=False if args.quiet else None)
+    seconds_before, every = gan.seconds, max(1, num_steps // 20)
+    progress = False if args.quiet else None
+    first = min(num_steps, 25)   # timed, then the rest: the same run as one call (the loop keeps no other state)
+    train(gan, images, min(first, 5), labels=labels, sample_every=every, progress=False)
+    start = time.perf_counter()
+    train(gan, images, first - min(first, 5), labels=labels, sample_every=every, progress=False)
+    per_step = (time.perf_counter() - start) / max(1, first - 5)
+    if num_steps > first:
+        source = f"the '{b.name}' budget's default" if args.steps is None else "--steps"
+        print(f"training {num_steps} steps ({source}); "
+              f"expected time about {per_step * (num_steps - first) / 60:.1f} minutes on this machine "
+              f"(from the first steps; other work on the machine slows it)", flush=True)
+        train(gan, images, num_steps - first, labels=labels, sample_every=every, progress=progress)
     save_gan(gan, args.out)
     seconds = gan.seconds - seconds_before
     h = gan.history
@@ -77,6 +89,18 @@ def cmd_train(args) -> int:
           f"mean D(x) {h['d_real'][-1]:.3f}, D(G(z)) {h['d_fake_after'][-1]:.3f}")
     print(f"checkpoint written to {args.out}")
     return 0
+
+
+def _recipe(args, base: Recipe) -> Recipe:
+    """``base`` with the fields the command line set; the conditional model gets its 10 classes."""
+    changes = {"dataset": args.dataset, "model": args.model}
+    for field, value in (("batch_size", args.batch_size), ("g_lr", args.lr), ("d_lr", args.lr),
+                         ("d_steps", args.d_steps), ("real_target", args.real_target), ("d_dropout", args.d_dropout)):
+        if value is not None:
+            changes[field] = value
+    if args.model in CONDITIONAL_MODELS:
+        changes["num_classes"] = 10
+    return replace(base, **changes)
 
 
 def cmd_sample(args) -> int:
@@ -110,7 +134,7 @@ def cmd_evaluate(args) -> int:
     print(f"Frechet distance (classifier features): {scores['fd']:.2f}"
           + ("" if n == book_n else f"  (the book's count is {book_n}; FDs at other counts are not comparable)"))
     print(f"Inception Score (classifier): {scores['inception_score']:.2f} of at most {len(test_set.class_names)}")
-    print(f"classes with >= 1% of the images: {scores['classes_covered']} of {len(test_set.class_names)}")
+    print(f"classes with >= 1% of the images: {scores['classes_present']} of {len(test_set.class_names)}")
     print(f"KL(class histogram || uniform): {scores['kl_uniform']:.4f} nats")
     for name, count in zip(test_set.class_names, scores["histogram"]):
         print(f"  {name:<12}{count:>7}")
@@ -141,7 +165,14 @@ def cmd_colab_cells(args) -> int:
 
 def cmd_student_edition(args) -> int:
     from .machinery import student
-    return student.main(Path(args.root), Path(args.out), book=args.book)
+    repository = (student.StudentRepository(args.repository_url, args.branch, args.path_to_book)
+                  if args.repository_url else None)
+    return student.main(Path(args.root), Path(args.out), book=args.book, repository=repository)
+
+
+def cmd_assignments(args) -> int:
+    from .machinery import assignments
+    return assignments.main(Path(args.root), Path(args.course_dir), course_id=args.course_id)
 
 
 # --- files -------------------------------------------------------------------------------------
@@ -197,13 +228,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dataset", default="fashion-mnist", choices=sorted(data.DATASETS))
     t.add_argument("--model", default="mlp", choices=MODELS,
                    help="mlp: the seed's MLPs; dcgan: chapter 5's; cmlp: chapter 8's conditional MLPs (10 classes)")
+    t.add_argument("--recipe", choices=["book", "plain"], default="book",
+                   help="book: the book's recipe (chapter 4, the default); plain: the source article's")
     t.add_argument("--steps", type=int, default=None,
-                   help="generator steps (default: the budget's gan_steps; see GAN_BOOK_BUDGET)")
-    t.add_argument("--batch-size", type=int, default=64)
-    t.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of both networks")
-    t.add_argument("--d-steps", type=int, default=1, help="discriminator steps per generator step (k)")
-    t.add_argument("--real-target", type=float, default=1.0, help="< 1 for one-sided label smoothing")
-    t.add_argument("--d-dropout", type=float, default=0.0, help="dropout in the discriminator")
+                   help="generator steps (default: the budget's cli_steps, a few minutes; see GAN_BOOK_BUDGET)")
+    t.add_argument("--batch-size", type=int, default=None, help="default: the recipe's (64)")
+    t.add_argument("--lr", type=float, default=None, help="Adam learning rate of both networks (default: the recipe's)")
+    t.add_argument("--d-steps", type=int, default=None, help="discriminator steps per generator step (k)")
+    t.add_argument("--real-target", type=float, default=None, help="< 1 for one-sided label smoothing")
+    t.add_argument("--d-dropout", type=float, default=None, help="dropout in the discriminator")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--resume", default=None, help="continue this checkpoint (its recipe and seed are kept)")
     t.add_argument("--out", default="gan.pt", help="checkpoint to write (atomically)")
@@ -232,7 +265,21 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--book", action="store_true",
                     help="also build the HTML from the main build's executed notebooks (run `jupyter-book build` first)")
     st.add_argument("--root", default=".", help="the book's repository root (default: the current folder)")
+    st.add_argument("--repository-url", default=None,
+                    help="the repository where you publish the student notebooks (OUT/chapters): the student book's "
+                         "Colab, Binder and repository buttons open them there. Default: the student book has no "
+                         "launch or repository buttons (the book's own ones would open the solutions)")
+    st.add_argument("--branch", default="main", help="the branch of --repository-url (default: main)")
+    st.add_argument("--path-to-book", default="",
+                    help="the folder of --repository-url that holds chapters/ (default: its root)")
     st.set_defaults(func=cmd_student_edition)
+
+    a = sub.add_parser("assignments", help="the chapters with tagged exercises as an nbgrader course "
+                                           "(COURSE_DIR/nbgrader_config.py, COURSE_DIR/source/chNN/chNN.ipynb)")
+    a.add_argument("course_dir", help="the course folder to write (nbgrader's root); existing sources are replaced")
+    a.add_argument("--course-id", default="gan-generator-book", help="nbgrader's course_id")
+    a.add_argument("--root", default=".", help="the book's repository root (default: the current folder)")
+    a.set_defaults(func=cmd_assignments)
 
     cc = sub.add_parser("colab-cells", help="write the hidden Colab install cell into every chapter "
                                              "(run after changing repository.url in _config.yml)")

@@ -128,3 +128,16 @@ def test_the_conditional_model_trains_from_the_command_line(tmp_path, capsys):
     ckpt = tmp_path / "c.pt"
     assert main(["train", "--model", "cmlp", "--steps", "2", "--batch-size", "8", "--out", str(ckpt), "--quiet"]) == 0
     assert main(["sample", str(ckpt), "--n", "20", "--out", str(tmp_path / "s.pt")]) == 0
+
+
+@needs_fashion
+def test_train_defaults_to_the_books_recipe_and_prints_the_expected_time(tmp_path, capsys):
+    from gan_lib.checkpoint import load_gan
+    from gan_lib.machinery.recipes import BOOK, PLAIN
+    assert main(["train", "--steps", "30", "--batch-size", "8", "--out", str(tmp_path / "b.pt"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "expected time about" in out and "trained 30 steps" in out
+    from dataclasses import replace
+    assert load_gan(tmp_path / "b.pt").recipe == replace(BOOK, batch_size=8)
+    assert main(["train", "--recipe", "plain", "--steps", "2", "--out", str(tmp_path / "p.pt"), "--quiet"]) == 0
+    assert load_gan(tmp_path / "p.pt").recipe == PLAIN

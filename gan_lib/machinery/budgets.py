@@ -29,6 +29,7 @@ class Budget:
     classifier_steps: int   # updates of the evaluation classifier
     fd_samples: int         # images per side in the book's Frechet distance
     demo_steps: int         # short in-chapter demonstrations (hand-written loops, resume checks)
+    cli_steps: int          # `python -m gan_lib train` without --steps: the book's recipe, a few minutes
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -36,13 +37,13 @@ class Budget:
 
 BUDGETS: dict[str, Budget] = {
     "smoke": Budget("smoke", gan_steps=40, toy_steps=50,
-                    classifier_steps=40, fd_samples=500, demo_steps=5),
+                    classifier_steps=40, fd_samples=500, demo_steps=5, cli_steps=20),
     "cpu": Budget("cpu", gan_steps=2500, toy_steps=2000,
-                  classifier_steps=2000, fd_samples=10_000, demo_steps=100),
+                  classifier_steps=2000, fd_samples=10_000, demo_steps=100, cli_steps=8000),
     "gpu": Budget("gpu", gan_steps=20_000, toy_steps=10_000,
-                  classifier_steps=4000, fd_samples=10_000, demo_steps=200),
+                  classifier_steps=4000, fd_samples=10_000, demo_steps=200, cli_steps=40_000),
     "full": Budget("full", gan_steps=50_000, toy_steps=20_000,
-                   classifier_steps=6000, fd_samples=10_000, demo_steps=200),
+                   classifier_steps=6000, fd_samples=10_000, demo_steps=200, cli_steps=50_000),
 }
 
 
