@@ -116,3 +116,15 @@ def test_chapters_import_only_concepts_and_the_machinerys_entry_points():
             for names in re.findall(r"^\s*from gan_lib\.machinery import (.+)$", source, re.M):
                 for name in re.split(r",\s*", names.strip("()")):
                     assert name.strip() in machinery.__all__, f"{nb.name} imports {name} from gan_lib.machinery"
+
+
+def test_every_module_has_its_test_file():
+    missing = [f"tests/test_{m}.py" for m in CONCEPTS if not (ROOT / "tests" / f"test_{m}.py").is_file()]
+    for path in MACHINERY_FILES:
+        if path.stem == "__init__":
+            continue
+        name = path.stem if path.parent.name == "machinery" else f"{path.parent.name}_{path.stem}"
+        name = "checks" if name == "checks_core" else name
+        if not (ROOT / "tests" / "machinery" / f"test_{name}.py").is_file():
+            missing.append(f"tests/machinery/test_{name}.py")
+    assert not missing, f"modules without their test file: {missing}"
