@@ -187,7 +187,7 @@ def generator_loss_grad(fake_logit: Tensor, kind: str = "non_saturating") -> Ten
 
 def generator_grads(generator: nn.Sequential, discriminator: nn.Sequential, z: Tensor,
                     kind: str = "non_saturating") -> Grads:
-    """Eq. (ch3-chain): dL_G/dW_G = dL/da * da/dx * dx/dW_G, by hand, for every parameter of G.
+    """Eq. (ch3-chain): dL_G/dtheta = dL/da * da/dx * dx/dtheta, by hand, for every parameter theta of G.
 
     The gradient reaches G through D's *input*; the gradients D's parameters would
     get on the way are dropped, since the generator step must not change D.

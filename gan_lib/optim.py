@@ -15,7 +15,7 @@ Params = dict[str, Tensor]
 
 
 def sgd_step(params: Params, grads: Params, lr: float) -> Params:
-    """Eq. (ch3-sgd), the seed article's rule: W <- W - lr * dL/dW (plain SGD, no momentum)."""
+    """Eq. (ch3-sgd), the seed article's rule: theta <- theta - eta * dL/dtheta, eta = ``lr`` (plain SGD, no momentum)."""
     _check_names(params, grads)
     return {name: p - lr * grads[name] for name, p in params.items()}
 
@@ -39,7 +39,7 @@ def adam_step(params: Params, grads: Params, state: AdamState, lr: float,
     """Eq. (ch3-adam), Adam as ``torch.optim.Adam`` computes it (no weight decay).
 
     m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,  m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t),
-    W <- W - lr * m_hat / (sqrt(v_hat) + eps): eps is added *outside* the square root.
+    theta <- theta - lr * m_hat / (sqrt(v_hat) + eps): eps is added *outside* the square root.
     The default betas (0.5, 0.999) are DCGAN's.
     """
     _check_names(params, grads)

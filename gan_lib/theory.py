@@ -9,7 +9,12 @@ are natural, so divergences are in nats.
 * :func:`optimal_discriminator` - D* of Eq. (ch2-d-star), or Eq. (ch2-smooth) with a smoothed real target.
 * :func:`gaussian_optimal_logit` - the weight and bias of D*'s logit for two Gaussians, Eq. (ch2-gauss-logit).
 * :func:`fit_logistic_1d` - a one-feature logistic discriminator fitted by minimising BCE (Newton's method).
-* :func:`value_function`, :func:`kl_divergence`, :func:`jsd` - the two sides of Eq. (ch2-cg).
+* :func:`value_function`, :func:`kl_divergence`, :func:`jsd` - the two sides of Eq. (ch2-cg); with the
+  generator moved and D* held fixed, the slopes of 2 JSD and of KL(p_g || p_data) - 2 JSD are those of the two
+  generator losses, Eqs. (ch2-sat-jsd) and (ch2-ns-kl).
+
+The integrals assume that both distributions have densities on the grid's line (chapter 2 says why the book's
+image generator does not satisfy that, and what follows).
 """
 from __future__ import annotations
 
@@ -115,7 +120,10 @@ def value_function(d: torch.Tensor, p_data: torch.Tensor, p_g: torch.Tensor, x: 
 
 
 def kl_divergence(p: torch.Tensor, q: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """KL(p || q) = int p log(p / q) dx, in nats (inf where p > 0 and q = 0)."""
+    """KL(p || q) = int p log(p / q) dx, in nats (inf where p > 0 and q = 0); 0 log 0 counts as 0.
+
+    With p = p_g and q = p_data it is the reverse KL of Eq. (ch2-ns-kl).
+    """
     return integrate(torch.special.xlogy(p, p) - torch.special.xlogy(p, q), x)
 
 

@@ -76,3 +76,37 @@ def test_fit_logistic_recovers_weight_and_bias():
     assert abs(w3 + 2) < 0.15 and abs(b3 - (2 + math.log(4))) < 0.15
     with pytest.raises(ValueError):
         fit_logistic_1d(x_real[:, None], x_fake)
+
+
+def _slope(f, t0, step=1e-4):
+    return float((f(t0 + step) - f(t0 - step)) / (2 * step))
+
+
+@pytest.mark.parametrize("family, t0", [(lambda t: gaussian_pdf(X, t, 1.0), 2.0),
+                                        (lambda t: gaussian_pdf(X, 0.0, t), 3.0),
+                                        (lambda t: gaussian_pdf(X, t, 1.0), 12.0)])
+def test_generator_gradients_against_the_held_optimal_discriminator(family, t0):
+    """Arjovsky & Bottou (2017), Thm 2.5, Eq. (ch2-ns-kl), and Eq. (ch2-sat-jsd), with D* held at family(t0)."""
+    p_data, p_g0 = gaussian_pdf(X), family(t0)
+    total = p_data + p_g0
+    expect = lambda t, inside: integrate(torch.special.xlogy(family(t), inside), X)  # noqa: E731  E[log inside]
+    ns = _slope(lambda t: expect(t, total) - expect(t, p_data), t0)                  # E[-log D*]
+    rhs = _slope(lambda t: kl_divergence(family(t), p_data, X) - 2 * jsd(p_data, family(t), X), t0)
+    assert ns == pytest.approx(rhs, rel=1e-6)
+    if t0 < 10:   # far apart, p_g0 underflows to 0 on part of the grid and log(1 - D*) with it
+        sat = _slope(lambda t: expect(t, p_g0) - expect(t, total), t0)                # E[log(1 - D*)]
+        assert sat == pytest.approx(_slope(lambda t: 2 * jsd(p_data, family(t), X), t0), rel=1e-6)
+
+
+def test_jsd_flattens_as_the_distributions_separate():
+    p = gaussian_pdf(X)
+    c_slope = [_slope(lambda mu: optimal_value(p, gaussian_pdf(X, mu, 1.0), X), mu, 1e-3) for mu in (2.0, 8.0, 16.0)]
+    assert c_slope[0] > 0.4 > c_slope[1] > c_slope[2] and abs(c_slope[2]) < 1e-12
+    assert math.log(2) - jsd(p, gaussian_pdf(X, 16.0, 1.0), X) < 1e-12
+
+
+def test_kl_of_disjoint_and_empty_bins():
+    grid = torch.linspace(0, 3, 4, dtype=torch.float64)
+    p, q = torch.tensor([0.5, 0.5, 0.0, 0.0], dtype=torch.float64), torch.tensor([0.0, 0.5, 0.5, 0.0], dtype=torch.float64)
+    assert torch.isinf(kl_divergence(p, q, grid))
+    assert kl_divergence(p, p, grid) == 0        # empty bins add nothing, not nan
