@@ -46,14 +46,15 @@ def test_a_stub_is_not_answered_yet(capsys):
     assert "Not answered yet" in capsys.readouterr().out
 
 
-def _variant(saturating=False, target0=False, freeze=True, unfreeze=True, step=True):
+def _variant(saturating=False, target0=False, freeze=True, unfreeze=True, step=True, zero=True):
     def g_step(generator, discriminator, opt_g, z):
         if freeze:
             discriminator.requires_grad_(False)
         logit = discriminator(generator(z))
         loss = (generator_loss(logit, "saturating") if saturating else
                 bce_with_logits(logit, 0.0) if target0 else generator_loss(logit))
-        opt_g.zero_grad()
+        if zero:
+            opt_g.zero_grad()
         loss.backward()
         if step:
             opt_g.step()
@@ -69,6 +70,7 @@ def _variant(saturating=False, target0=False, freeze=True, unfreeze=True, step=T
     (dict(freeze=False), "freeze D first"),
     (dict(unfreeze=False), "left the discriminator frozen"),
     (dict(step=False), "unchanged"),
+    (dict(zero=False), "zero_grad"),
 ])
 def test_generator_step_mistakes_are_named(variant, message):
     with pytest.raises(CheckFailed, match=message):
@@ -94,5 +96,13 @@ def test_discriminator_step_mistakes_are_named():
         check_discriminator_step(no_detach)
     with pytest.raises(CheckFailed, match="swaps the targets"):
         check_discriminator_step(swapped)
+
+    def no_zero_grad(generator, discriminator, opt_d, real, z):
+        loss = discriminator_loss(discriminator(real), discriminator(generator(z).detach()))
+        loss.backward()
+        opt_d.step()
+        return loss
+    with pytest.raises(CheckFailed, match="zero_grad"):
+        check_discriminator_step(no_zero_grad)
     with pytest.raises(CheckFailed, match="return the loss"):
         check_discriminator_step(lambda *a: (good_d_step(*a), 0.0)[1])

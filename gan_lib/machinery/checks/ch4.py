@@ -37,11 +37,21 @@ def _had_gradient(model: nn.Module) -> bool:
     return any(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in model.parameters())
 
 
-def _generator_step(generator, discriminator, opt_g, z, loss_of):
+def _stale_gradients(model: nn.Module) -> list[torch.Tensor]:
+    """Fill ``.grad`` with a gradient left over from an earlier step (what a missing zero_grad would add)."""
+    stale = []
+    for i, p in enumerate(model.parameters()):
+        p.grad = torch.full_like(p, 0.3 * (-1) ** i)
+        stale.append(p.grad.clone())
+    return stale
+
+
+def _generator_step(generator, discriminator, opt_g, z, loss_of, zero_grad=True):
     """The book's generator step (D frozen), with the loss ``loss_of(fake_logit)``."""
     discriminator.requires_grad_(False)
     loss = loss_of(discriminator(generator(z)))
-    opt_g.zero_grad()
+    if zero_grad:
+        opt_g.zero_grad()
     loss.backward()
     opt_g.step()
     discriminator.requires_grad_(True)
@@ -59,6 +69,8 @@ def check_generator_step(fn: Callable) -> bool:
             generator, discriminator = _tiny_gan(seed)
             z = torch.randn(batch_size, 4, generator=torch.Generator().manual_seed(seed + 10), dtype=DT)
             mine_g, mine_d = copy.deepcopy(generator), copy.deepcopy(discriminator)
+            _stale_gradients(mine_g)
+            stale_d = _stale_gradients(mine_d)
             loss = _call(fn, mine_g, mine_d, torch.optim.SGD(mine_g.parameters(), lr=0.1), z.clone())
             if _same(mine_g, generator):
                 raise CheckFailed("Your step left the generator's weights unchanged: after loss.backward(), "
@@ -66,7 +78,7 @@ def check_generator_step(fn: Callable) -> bool:
             if not _same(mine_d, discriminator):
                 raise CheckFailed("Your step changed the discriminator's weights: in G's step only opt_g steps, "
                                   "and D is held fixed.")
-            if _had_gradient(mine_d):
+            if not all(p.grad is None or torch.equal(p.grad, g) for p, g in zip(mine_d.parameters(), stale_d)):
                 raise CheckFailed("The discriminator's weights received gradients during G's step: freeze D first "
                                   "(discriminator.requires_grad_(False)), so the backward pass computes none "
                                   "for them; they would pile up in .grad for nothing.")
@@ -80,6 +92,13 @@ def check_generator_step(fn: Callable) -> bool:
                 if _same(mine_g, ref_g):
                     found = name, ref_loss
                     break
+            stale_g = copy.deepcopy(generator)
+            _stale_gradients(stale_g)
+            _generator_step(stale_g, copy.deepcopy(discriminator), torch.optim.SGD(stale_g.parameters(), lr=0.1), z,
+                            candidates["the non-saturating loss"], zero_grad=False)
+            if found is None and _same(mine_g, stale_g):
+                raise CheckFailed("Your step added this step's gradient to one left over in .grad from before: "
+                                  "call opt_g.zero_grad() before loss.backward().")
             if found is None:
                 raise CheckFailed("Your generator's new weights match no step of Eq. (ch4-g-loss): compute the "
                                   "loss as generator_loss(discriminator(generator(z))), i.e. BCE of D's logits on "
@@ -108,6 +127,7 @@ def check_discriminator_step(fn: Callable) -> bool:
             real = torch.rand(batch_size, 6, generator=g, dtype=DT) * 2 - 1
             z = torch.randn(batch_size, 4, generator=g, dtype=DT)
             mine_g, mine_d = copy.deepcopy(generator), copy.deepcopy(discriminator)
+            _stale_gradients(mine_d)
             loss = _call(fn, mine_g, mine_d, torch.optim.SGD(mine_d.parameters(), lr=0.1), real.clone(), z.clone())
             if _had_gradient(mine_g):
                 raise CheckFailed("The generator's weights received gradients from D's loss: pass the fakes to D "
@@ -132,6 +152,14 @@ def check_discriminator_step(fn: Callable) -> bool:
                 if _same(mine_d, swapped):
                     raise CheckFailed("Your step swaps the targets: real images go towards 1 and fakes towards 0, "
                                       "discriminator_loss(D(real), D(fake)).")
+                stale = copy.deepcopy(discriminator)
+                _stale_gradients(stale)
+                opt = torch.optim.SGD(stale.parameters(), lr=0.1)
+                discriminator_loss(stale(real), stale(generator(z).detach())).backward()
+                opt.step()
+                if _same(mine_d, stale):
+                    raise CheckFailed("Your step added this step's gradient to one left over in .grad from before: "
+                                      "call opt_d.zero_grad() before loss.backward().")
                 raise CheckFailed("Your discriminator's new weights match no step of Eq. (ch4-d-loss): the loss is "
                                   "BCE of D(real) against 1 plus BCE of D(fake) against 0, each a batch mean.")
             if not isinstance(loss, torch.Tensor) or abs(float(loss) - float(ref_loss)) > 1e-9 * max(1, abs(float(ref_loss))):
