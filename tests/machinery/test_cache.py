@@ -22,8 +22,8 @@ def test_comments_and_docstrings_do_not_change_the_stripped_source():
 
 
 def test_a_one_token_change_to_the_generator_step_changes_it():
-    edited = TRAIN_SOURCE.replace("g_loss = generator_loss(fake_logit, kind=gan.recipe.g_loss)",
-                                  "g_loss = 2 * generator_loss(fake_logit, kind=gan.recipe.g_loss)", 1)
+    edited = TRAIN_SOURCE.replace("g_loss = generator_game_loss(gan.recipe.game, fake_logit, kind=gan.recipe.g_loss)",
+                                  "g_loss = 2 * generator_game_loss(gan.recipe.game, fake_logit, kind=gan.recipe.g_loss)", 1)
     assert edited != TRAIN_SOURCE
     assert cache.strip_source(edited) != cache.strip_source(TRAIN_SOURCE)
 
