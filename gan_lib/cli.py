@@ -141,6 +141,25 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_diagnose(args) -> int:
+    from .checkpoint import load_checkpoint
+    from .diagnose import diagnose, report
+    ckpt = load_checkpoint(args.checkpoint)
+    history, recipe = ckpt.get("history"), ckpt.get("recipe")
+    if not isinstance(history, dict) or not isinstance(recipe, dict) or "d_loss" not in history:
+        raise CheckpointError(f"{args.checkpoint} holds no training history: it is not a GAN checkpoint. "
+                              "Pass a file written by `python -m gan_lib train`.")
+    findings = diagnose(history, g_loss=recipe.get("g_loss", "non_saturating"))
+    steps = len(history["d_loss"])
+    if args.json:
+        print(json.dumps({"checkpoint": str(args.checkpoint), "steps": steps,
+                          "findings": [f.as_dict() for f in findings]}))
+        return 0
+    print(f"{args.checkpoint}: {steps} steps of a {recipe.get('model', '?')} GAN, seed {ckpt.get('seed')}")
+    print(report(findings))
+    return 0
+
+
 def cmd_cache(args) -> int:
     from .machinery import cache
     if args.action == "warm":
@@ -255,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--dataset", default="fashion-mnist", choices=sorted(data.DATASETS))
     e.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
     e.set_defaults(func=cmd_evaluate)
+
+    dg = sub.add_parser("diagnose", help="what a saved run's training curves say, in plain words (chapter 9)")
+    dg.add_argument("checkpoint", help="a checkpoint written by `python -m gan_lib train`")
+    dg.add_argument("--json", action="store_true", help='print one JSON object: {"findings": [{"cause", "message"}]}')
+    dg.set_defaults(func=cmd_diagnose)
 
     c = sub.add_parser("cache", help="the seeded cache of trained models the chapters use")
     c.add_argument("action", choices=["warm", "list", "clear"])

@@ -141,3 +141,32 @@ def test_train_defaults_to_the_books_recipe_and_prints_the_expected_time(tmp_pat
     assert load_gan(tmp_path / "b.pt").recipe == replace(BOOK, batch_size=8)
     assert main(["train", "--recipe", "plain", "--steps", "2", "--out", str(tmp_path / "p.pt"), "--quiet"]) == 0
     assert load_gan(tmp_path / "p.pt").recipe == PLAIN
+
+
+@needs_fashion
+def test_diagnose_a_checkpoint_from_train(tmp_path, capsys):
+    ckpt = tmp_path / "d.pt"
+    assert main(["train", "--recipe", "plain", "--steps", "40", "--out", str(ckpt), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["diagnose", str(ckpt)]) == 0
+    out = capsys.readouterr().out
+    assert "40 steps of a mlp GAN" in out and "healthy:" in out
+    assert main(["diagnose", str(ckpt), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["steps"] == 40 and [f["cause"] for f in report["findings"]] == ["healthy"]
+    assert set(report["findings"][0]) == {"cause", "message"}
+
+
+def test_diagnose_errors_are_one_line(tmp_path, capsys):
+    assert main(["diagnose", str(tmp_path / "nope.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "No checkpoint" in err and err.count("\n") == 1
+    not_torch = tmp_path / "notes.txt"
+    not_torch.write_text("hello")
+    assert main(["diagnose", str(not_torch)]) == 2
+    assert "not a readable checkpoint" in capsys.readouterr().err
+    from gan_lib.checkpoint import save_checkpoint
+    save_checkpoint({"settings": {}, "state": {}}, tmp_path / "classifier.pt")   # a checkpoint, but not of a GAN
+    assert main(["diagnose", str(tmp_path / "classifier.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "holds no training history" in err and err.count("\n") == 1

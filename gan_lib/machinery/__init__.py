@@ -7,6 +7,7 @@
 * ``student`` - the student edition: the chapters without their solutions, as notebooks and as a book.
 * ``assignments`` - the chapters as an nbgrader course: solution, test and task cells from the same notebooks.
 * ``exercises`` - a chapter's exercises and their cells, read from the tags of CONTRIBUTING.md's convention.
+* ``solutions`` - a code exercise's reference solution cut to its definition, between nbgrader's markers.
 * ``myst``    - the book's MyST markdown as plain Markdown, with the HTML's equation and exercise numbers.
 * ``colab``   - the hidden install cell that lets a chapter run in Google Colab.
 * ``toc``     - the table of contents, read by the student edition, the tests and the benchmarks.
