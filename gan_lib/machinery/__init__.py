@@ -2,6 +2,7 @@
 
 * ``budgets`` - how long the book trains: one named budget (smoke, cpu, gpu, full), from ``GAN_BOOK_BUDGET``.
 * ``recipes`` - the named recipes of the chapters and every run they share through the cache.
+* ``step_costs`` - the cost of one step of each recipe, timed again in chapters 4 and 5 against the fixed ratios.
 * ``cache``   - trained models stored under a key of their settings and of the code that trains them.
 * ``checks``  - the exercises' checks: a right answer or a one-line message that says what is wrong.
 * ``student`` - the student edition: the chapters without their solutions, as notebooks and as a book.
@@ -13,10 +14,10 @@
 * ``toc``     - the table of contents, read by the student edition, the tests and the benchmarks.
 
 The chapters use these entry points only: ``budget``, ``BUDGETS``, ``trained_gan``, ``trained_classifier``,
-``recipes`` and ``checks``. The concept modules of ``gan_lib`` never import this package.
+``recipes``, ``step_costs`` and ``checks``. The concept modules of ``gan_lib`` never import this package.
 """
-from . import checks, recipes
+from . import checks, recipes, step_costs
 from .budgets import BUDGETS, Budget, budget
 from .cache import trained_classifier, trained_gan
 
-__all__ = ["BUDGETS", "Budget", "budget", "checks", "recipes", "trained_classifier", "trained_gan"]
+__all__ = ["BUDGETS", "Budget", "budget", "checks", "recipes", "step_costs", "trained_classifier", "trained_gan"]
