@@ -10,17 +10,23 @@
 3. The fraction of the machine's fp32 matmul rate (``torch.mm`` on 2048 x 2048) that
    gan_lib's step achieves at batch 64 and 256, from an analytic FLOP count
    (:func:`gan_lib_step_flops`, cross-checked with ``torch.utils.flop_counter``).
+4. The cost of one step of chapter 5's DCGAN relative to one PLAIN step, with its spread over the rounds, to
+   compare with ``recipes.DCGAN_COST_RATIO``. ``--step-costs`` measures only such ratios, for every recipe
+   chapters 5 and 6 train (the DCGAN, its resize-convolution generator, chapter 6's remedies and games), with
+   more rounds, and writes them to ``--out`` (benchmarks/results/step_costs_cpu.json on the book's machine).
 
 Trials of all variants are interleaved (A, B, C, ..., A, B, C, ...), each variant is
 warmed up first, and every ratio is the median of the per-round ratios: on a shared
 machine only ratios within one run mean anything. Run it on an otherwise idle machine:
 
-    python benchmarks/train_throughput.py            # about 45 s on 2 CPU cores
+    python benchmarks/train_throughput.py            # about a minute on 2 CPU cores
     python benchmarks/train_throughput.py --quick    # a smoke test
+    python benchmarks/train_throughput.py --step-costs --out benchmarks/results/step_costs_cpu.json
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -36,7 +42,8 @@ from torchvision import datasets, transforms
 from gan_lib import models
 from gan_lib.data import load_images, random_batch
 from gan_lib.losses import discriminator_loss, generator_loss
-from gan_lib.machinery.recipes import BOOK, BOOK_COST_RATIO, PLAIN
+from gan_lib.machinery import recipes
+from gan_lib.machinery.recipes import BOOK, BOOK_COST_RATIO, DCGAN, DCGAN_COST_RATIO, PLAIN
 from gan_lib.runtime import describe, pick_device
 from gan_lib.train import Recipe, new_gan, train
 
@@ -153,15 +160,77 @@ def _forever(loader: DataLoader):
         yield from loader
 
 
+# --- the cost of one step of each recipe, relative to PLAIN (chapters 5 and 6) ----------------
+
+def cost_recipes() -> dict[str, Recipe]:
+    """Every recipe chapters 5 and 6 train, by name: the step costs their equal-cost step counts rest on."""
+    named = {"plain": PLAIN, "book": BOOK, "dcgan": DCGAN, "dcgan-resize": recipes.RESIZE_DCGAN}
+    return named | {f"ch6 {name}": r for name, r in recipes.CHAPTER6_REMEDIES.items() if r != PLAIN}
+
+
+def spread(ratios: list[float]) -> dict:
+    """The median of the per-round ratios and their spread: quartiles, least and largest."""
+    q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else (ratios[0],) * 3
+    return {"median": statistics.median(ratios), "q1": q1, "q3": q3, "min": min(ratios), "max": max(ratios),
+            "rounds": ratios}
+
+
+def step_costs(images: torch.Tensor, device: torch.device, repeats: int, steps: int) -> dict[str, dict]:
+    """Seconds per step of each of :func:`cost_recipes`, timed in turn (plain, A, plain, B, ...: every round times
+    each once, in a rotated order), and each recipe's per-round ratio to PLAIN with its spread."""
+    named = cost_recipes()
+    runs = {name: gan_lib_run(r, images, device) for name, r in named.items()}
+    trial = {name: max(2, steps // 4) if r.model != "mlp" else steps for name, r in named.items()}
+    for name, run in runs.items():  # warm-up
+        run(2)
+    seconds = {name: [] for name in named}
+    names = list(named)
+    for k in range(repeats):
+        for name in names[k % len(names):] + names[:k % len(names)]:
+            sync(device)
+            t0 = time.perf_counter()
+            runs[name](trial[name])
+            sync(device)
+            seconds[name].append((time.perf_counter() - t0) / trial[name])
+        print(f"round {k + 1}/{repeats}: plain {1e3 * seconds['plain'][-1]:.1f} ms/step, dcgan "
+              f"{1e3 * seconds['dcgan'][-1]:.1f} ms/step", file=sys.stderr)
+    return {name: {"ms_per_step": 1e3 * statistics.median(t),
+                   "ratio_to_plain": spread([a / b for a, b in zip(t, seconds["plain"])])}
+            for name, t in seconds.items()}
+
+
+def report_step_costs(costs: dict[str, dict], device: torch.device, out: str | None) -> None:
+    fixed = {"book": BOOK_COST_RATIO, "dcgan": DCGAN_COST_RATIO, "dcgan-resize": recipes.RESIZE_COST_RATIO}
+    print(f"\n{describe(device)}; cost of one step relative to one PLAIN step, per-round ratios")
+    print(f"{'recipe':<26}{'ms/step':>9}{'median':>8}{'quartiles':>16}{'range':>16}{'fixed':>8}")
+    for name, c in costs.items():
+        r = c["ratio_to_plain"]
+        print(f"{name:<26}{c['ms_per_step']:>9.1f}{r['median']:>8.2f}{r['q1']:>8.2f}-{r['q3']:<7.2f}"
+              f"{r['min']:>8.2f}-{r['max']:<7.2f}{fixed.get(name, ''):>8}")
+    if out:
+        Path(out).write_text(json.dumps({"device": describe(device), "load_average": os.getloadavg()[0],
+                                         "costs": costs}, indent=1))
+        print(f"written to {out}")
+
+
 # --- the measurement -----------------------------------------------------------------------
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default 5; 9 with --step-costs)")
     parser.add_argument("--steps", type=int, default=60, help="generator steps per trial at batch 64 (default 60)")
     parser.add_argument("--quick", action="store_true", help="3 rounds of 15 steps: a smoke test, not a measurement")
+    parser.add_argument("--step-costs", action="store_true",
+                        help="only the step-cost ratios of chapters 5 and 6's recipes (default 9 rounds)")
+    parser.add_argument("--out", default=None, help="with --step-costs: write the ratios to this JSON file")
     args = parser.parse_args()
-    repeats, steps = (3, 15) if args.quick else (args.repeats, args.steps)
+    default_repeats = 9 if args.step_costs else 5
+    repeats, steps = (3, 15) if args.quick else (args.repeats or default_repeats, args.steps)
+    if args.step_costs:
+        device = pick_device()
+        images = load_images("fashion-mnist").images.to(device)
+        report_step_costs(step_costs(images, device, repeats, steps), device, args.out)
+        return
     started, load_at_start = time.perf_counter(), os.getloadavg()[0]
 
     device = pick_device()
@@ -176,6 +245,7 @@ def main() -> None:
         "textbook loop, num_workers=2": (textbook_run(root, device, 2), steps, PLAIN, False),
         "gan_lib train, BOOK": (gan_lib_run(BOOK, images, device), steps, BOOK, True),
         "gan_lib train, PLAIN, batch 256": (gan_lib_run(big, images, device), max(1, steps // 4), big, True),
+        "gan_lib train, DCGAN (chapter 5)": (gan_lib_run(DCGAN, images, device), max(2, steps // 4), DCGAN, False),
     }
     peak_run, peak_steps, peak_flops = matmul_run(device), 4, 2 * 2048 ** 3
 
@@ -213,6 +283,8 @@ def main() -> None:
     speedup0 = paired(images_per_s["gan_lib train, PLAIN"], images_per_s["textbook loop, num_workers=0"])
     speedup2 = paired(images_per_s["gan_lib train, PLAIN"], images_per_s["textbook loop, num_workers=2"])
     tuned_cost = paired(seconds_per_step["gan_lib train, BOOK"], seconds_per_step["gan_lib train, PLAIN"])
+    dcgan_cost = [d / p for d, p in zip(seconds_per_step["gan_lib train, DCGAN (chapter 5)"],
+                                        seconds_per_step["gan_lib train, PLAIN"])]
     fraction = {name: paired(g, peak_gflops) for name, g in gflops.items()}
 
     analytic = gan_lib_step_flops(PLAIN) / PLAIN.batch_size
@@ -242,10 +314,12 @@ def main() -> None:
         ("achieved / peak matmul, batch 256", f"{fraction['gan_lib train, PLAIN, batch 256']:.2f}",
          f">= {TARGET_MATMUL_FRACTION}", verdict(fraction["gan_lib train, PLAIN, batch 256"] >= TARGET_MATMUL_FRACTION)),
         ("BOOK / PLAIN cost of one step", f"{tuned_cost:.3f}", f"fixed: {BOOK_COST_RATIO}", "-"),
+        (f"DCGAN / PLAIN cost of one step (range {min(dcgan_cost):.2f}-{max(dcgan_cost):.2f})",
+         f"{statistics.median(dcgan_cost):.3f}", f"fixed: {DCGAN_COST_RATIO}", "-"),
     ]
-    print(f"{'figure':<48}{'measured':>10}{'target':>14}{'':>3}{'status'}")
+    print(f"{'figure':<58}{'measured':>10}{'target':>14}{'':>3}{'status'}")
     for label, value, target, status in rows:
-        print(f"{label:<48}{value:>10}{target:>14}   {status}")
+        print(f"{label:<58}{value:>10}{target:>14}   {status}")
     print(f"\n({time.perf_counter() - started:.0f} s in all)")
 
 

@@ -5,7 +5,9 @@ Two benchmarks: 8 Gaussians on a ring (Metz et al. 2017, the Unrolled GAN) and a
 quality* if it lies within ``num_std`` standard deviations of its nearest mode, and a mode is
 *captured* if it is the nearest mode of at least one high-quality sample, Eq. (ch6-quality);
 the spread of high-quality samples over the modes is summarised by a KL divergence from the
-uniform distribution, Eq. (ch6-kl).
+uniform distribution, Eq. (ch6-kl). A metric that a sample set without any structure could score well on
+would say nothing, so :func:`blob_samples` gives that control: one Gaussian blob with the mixture's mean and
+spread, Eq. (ch6-blob).
 """
 from __future__ import annotations
 
@@ -45,6 +47,15 @@ def grid_mixture(n: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tens
     """25 Gaussians on {-4,-2,0,2,4}^2, std 0.05: (samples, modes)."""
     modes = grid_modes()
     return sample_mixture(modes, 0.05, n, rng), modes
+
+
+def blob_samples(modes: torch.Tensor, std: float, n: int, rng: torch.Generator) -> torch.Tensor:
+    """Eq. (ch6-blob): n samples of the structureless control, one isotropic Gaussian N(m, s^2 I) whose mean m is
+    the mixture's and whose variance s^2 is the mixture's, averaged over coordinates (the modes' spread plus std^2).
+    """
+    mean = modes.mean(0)
+    variance = modes.var(0, unbiased=False).mean() + std ** 2
+    return mean + variance.sqrt() * torch.randn(n, modes.shape[1], generator=rng, dtype=modes.dtype)
 
 
 class ModeCoverage(NamedTuple):

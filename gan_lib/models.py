@@ -6,8 +6,8 @@ final Tanh, reshaped to a 1 x 28 x 28 image. Its discriminator mirrors it,
 loss applies it in a numerically stable way, chapter 2).
 
 Both are plain ``nn.Sequential`` stacks, so a reader can index their layers and
-``gan_lib.backprop`` can walk them by hand (chapter 3). Chapter 5's DCGAN pair is below them,
-and :func:`build` makes the pair a training recipe names.
+``gan_lib.backprop`` can walk them by hand (chapter 3). Chapter 5's DCGAN pair is below them, with
+its resize-convolution generator, and :func:`build` makes the pair a training recipe names.
 """
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from torch import nn
 LATENT_DIM = 100
 IMAGE_SHAPE = (1, 28, 28)
 IMAGE_SIZE = 28 * 28
-MODELS = ("mlp", "dcgan", "cmlp")   # the seed's MLPs, chapter 5's DCGAN, chapter 8's conditional MLPs
+MODELS = ("mlp", "dcgan", "cmlp", "dcgan-resize")  # the seed's MLPs, chapter 5's DCGAN, chapter 8's
+                                                  # conditional MLPs, chapter 5's resize-convolution DCGAN
 CONDITIONAL_MODELS = ("cmlp",)      # called as G(z, y) and D(x, y)
+CONVOLUTIONAL_MODELS = ("dcgan", "dcgan-resize")  # chapter 5: both use dcgan_discriminator
 
 
 def build(recipe) -> tuple[nn.Module, nn.Module]:
@@ -30,12 +32,12 @@ def build(recipe) -> tuple[nn.Module, nn.Module]:
     in which the book's seeded runs draw their initial weights.
     """
     check_model(recipe.model, recipe.num_classes)
-    if recipe.model == "dcgan" and recipe.d_dropout > 0:
-        raise ValueError("d_dropout is an option of the MLP discriminators only; set it to 0 for model='dcgan'.")
+    if recipe.model in CONVOLUTIONAL_MODELS and recipe.d_dropout > 0:
+        raise ValueError(f"d_dropout is an option of the MLP discriminators only; set it to 0 for model={recipe.model!r}.")
     if recipe.model == "cmlp":
         from . import conditional  # the conditional networks are built from this module's MLPs
         discriminator = conditional.ConditionalDiscriminator(recipe.num_classes, dropout=recipe.d_dropout)
-    elif recipe.model == "dcgan":
+    elif recipe.model in CONVOLUTIONAL_MODELS:
         discriminator = dcgan_discriminator()
     else:
         discriminator = mlp_discriminator(dropout=recipe.d_dropout)
@@ -43,7 +45,7 @@ def build(recipe) -> tuple[nn.Module, nn.Module]:
         discriminator = with_spectral_norm(discriminator)
     if recipe.model == "cmlp":
         return conditional.ConditionalGenerator(recipe.latent_dim, recipe.num_classes), discriminator
-    make_generator = dcgan_generator if recipe.model == "dcgan" else mlp_generator
+    make_generator = {"dcgan": dcgan_generator, "dcgan-resize": resize_conv_generator}.get(recipe.model, mlp_generator)
     return make_generator(recipe.latent_dim), discriminator
 
 
@@ -178,3 +180,24 @@ def dcgan_init(model: nn.Module, std: float = 0.02) -> nn.Module:
             nn.init.normal_(m.weight, 1.0, std)
             nn.init.zeros_(m.bias)
     return model
+
+
+def resize_conv_generator(latent_dim: int = LATENT_DIM, width: int = 64) -> nn.Sequential:
+    """:func:`dcgan_generator` with each stride-2 transposed convolution replaced by a *resize-convolution*
+    (Odena, Dumoulin and Olah 2016): nearest-neighbour upsampling by 2, then a 3 x 3 convolution (padding 1).
+
+    A stride-2 transposed convolution computes the even and the odd output pixels with different taps of its
+    kernel, so even a flat input can come out as a checkerboard; after nearest-neighbour upsampling every
+    output pixel is computed with the same kernel, and a flat input stays flat away from the border (chapter 5).
+    Same widths, batch norms, activations and initialisation as the DCGAN generator.
+    """
+    _check_widths(latent_dim, [width])
+    net = nn.Sequential(
+        nn.Unflatten(1, (latent_dim, 1, 1)),                                   # latent_dim x 1 x 1
+        nn.ConvTranspose2d(latent_dim, 2 * width, 7, bias=False), nn.BatchNorm2d(2 * width), nn.ReLU(),  # 7 x 7
+        nn.Upsample(scale_factor=2, mode="nearest"),                           # 14 x 14, each value copied 2 x 2
+        nn.Conv2d(2 * width, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(),             # 14 x 14
+        nn.Upsample(scale_factor=2, mode="nearest"),                           # 28 x 28
+        nn.Conv2d(width, 1, 3, 1, 1), nn.Tanh(),                               # 1 x 28 x 28, no batch norm
+    )
+    return dcgan_init(net)

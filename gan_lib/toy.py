@@ -9,6 +9,11 @@ together is S separate runs, only faster.
 PacGAN packing (Lin et al. 2018): with ``pack`` = m the discriminator judges m samples at
 once, concatenated into one vector of 2m numbers, all real or all fake. A generator that
 drops modes produces packs that are visibly too alike, so the discriminator can punish it.
+
+The games are those of the image GANs (``gan_lib.losses.GAMES``): BCE, hinge and the Wasserstein game with
+its gradient penalty, Eq. (ch6-gp), one interpolation weight per pack. Feature matching (Salimans et al.
+2016) replaces the generator's loss by the distance between the mean of D's last hidden layer on real and
+on generated samples, Eq. (ch6-fm).
 """
 from __future__ import annotations
 
@@ -18,7 +23,9 @@ from dataclasses import dataclass, field
 import torch
 from torch.nn import functional as F
 
-from .mixtures import sample_mixture
+from .losses import GAMES, discriminator_game_loss, generator_game_loss, gradient_penalty
+
+G_LOSSES = ("non_saturating", "feature_matching")
 
 
 @dataclass(frozen=True)
@@ -34,10 +41,19 @@ class ToyRecipe:
     beta2: float = 0.999
     pack: int = 1               # PacGAN degree m: the discriminator sees m samples at once
     lr_decay: bool = True       # decay both learning rates linearly to 0 over the run: sharper modes at the end
+    game: str = "bce"           # "bce", "hinge" or "wgan-gp", as gan_lib.train.Recipe.game
+    d_gp_weight: float = 10.0   # the gradient penalty's weight, Eq. (ch6-gp), for game="wgan-gp" only
+    d_steps: int = 1            # discriminator steps per generator step
+    g_loss: str = "non_saturating"  # or "feature_matching", Eq. (ch6-fm) (in the BCE game)
 
     def __post_init__(self) -> None:
-        if min(self.hidden, self.g_layers, self.d_layers, self.latent_dim, self.pack) < 1:
-            raise ValueError(f"widths, layer counts, latent_dim and pack must be >= 1, got {self}.")
+        if min(self.hidden, self.g_layers, self.d_layers, self.latent_dim, self.pack, self.d_steps) < 1:
+            raise ValueError(f"widths, layer counts, latent_dim, pack and d_steps must be >= 1, got {self}.")
+        if self.game not in GAMES or self.g_loss not in G_LOSSES:
+            raise ValueError(f"game must be one of {GAMES} and g_loss one of {G_LOSSES}, got {self.game!r}, "
+                             f"{self.g_loss!r}.")
+        if self.g_loss == "feature_matching" and self.game != "bce":
+            raise ValueError("feature matching replaces the generator's loss of the BCE game: use game='bce'.")
         if self.batch_size % self.pack:
             raise ValueError(f"batch_size {self.batch_size} must be a multiple of pack {self.pack}: "
                              "the discriminator judges batch_size / pack packs per side.")
@@ -62,11 +78,17 @@ def init_mlp(widths: list[int], seeds: tuple[int, ...], salt: int) -> list[torch
 
 def mlp_forward(params: list[torch.Tensor], x: torch.Tensor, slope: float) -> torch.Tensor:
     """S MLPs on S batches: x is S x N x in; hidden layers use LeakyReLU(slope) (slope 0 is ReLU)."""
+    return mlp_features(params, x, slope)[1]
+
+
+def mlp_features(params: list[torch.Tensor], x: torch.Tensor, slope: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the last hidden layer's activations, S x N x hidden; the output, S x N x out) of S MLPs on S batches."""
+    features = x
     for i in range(0, len(params), 2):
-        x = torch.baddbmm(params[i + 1], x, params[i])
+        x = torch.baddbmm(params[i + 1], features, params[i])
         if i + 2 < len(params):
-            x = F.leaky_relu(x, slope) if slope else F.relu(x)
-    return x
+            features = F.leaky_relu(x, slope) if slope else F.relu(x)
+    return features, x
 
 
 def pack_samples(x: torch.Tensor, pack: int) -> torch.Tensor:
@@ -106,7 +128,7 @@ def new_toy_run(recipe: ToyRecipe, modes: torch.Tensor, std: float, seeds: tuple
 
 
 def train_toy(run: ToyRun, num_steps: int, snapshot_at: tuple[int, ...] = (), num_snapshot: int = 500) -> ToyRun:
-    """``num_steps`` alternating steps (D then G, non-saturating loss) for all seeds at once.
+    """``num_steps`` rounds of ``d_steps`` discriminator steps and one generator step, for all seeds at once.
 
     Real samples and noise come from per-seed random streams, so a seed's run does not depend
     on which other seeds are trained beside it. It runs on one CPU thread: matrices this small
@@ -121,35 +143,73 @@ def train_toy(run: ToyRun, num_steps: int, snapshot_at: tuple[int, ...] = (), nu
         torch.set_num_threads(threads)
 
 
-def _train_toy(run: ToyRun, num_steps: int, snapshot_at: tuple[int, ...], num_snapshot: int) -> ToyRun:
+def _draws(run: ToyRun, rngs: list[torch.Generator], num: int) -> tuple[torch.Tensor, ...]:
+    """``num`` batches of real samples (num x S x n x 2), of noise (num x S x n x latent) and, for WGAN-GP, of the
+    penalty's interpolation weights (num x S x packs x 1), each from its seed's own stream."""
+    r, modes = run.recipe, run.modes.float()
+    real, z, epsilon = [], [], []
+    for g in rngs:  # one call per seed and chunk, not per step: the streams stay per seed
+        which = torch.randint(len(modes), (num, r.batch_size), generator=g)
+        real.append(modes[which] + run.std * torch.randn(num, r.batch_size, modes.shape[1], generator=g))
+        z.append(torch.randn(num, r.batch_size, r.latent_dim, generator=g))
+        epsilon.append(torch.rand(num, r.batch_size // r.pack, 1, generator=g) if r.game == "wgan-gp" else z[-1][:, :0])
+    return torch.stack(real, 1), torch.stack(z, 1), torch.stack(epsilon, 1)
+
+
+def _d_loss(run: ToyRun, real: torch.Tensor, fake: torch.Tensor, epsilon: torch.Tensor) -> torch.Tensor:
+    """D's loss in the recipe's game, per seed (a mean over its packs), summed over seeds; ``epsilon`` (S x packs
+    x 1) holds the gradient penalty's interpolation weights, one per pack, the critic's example (WGAN-GP only)."""
     r, S = run.recipe, len(run.seeds)
+    real, fake = pack_samples(real, r.pack), pack_samples(fake, r.pack)
+    real_logit, fake_logit = mlp_forward(run.d_params, torch.cat([real, fake], 1), 0.2).chunk(2, dim=1)
+    # a game loss is a mean over all S x M packs: times S, it is the sum over seeds of each seed's mean
+    loss = S * discriminator_game_loss(r.game, real_logit.flatten(0, 1), fake_logit.flatten(0, 1))
+    if r.game == "wgan-gp":  # Eq. (ch6-gp)
+        critic = lambda x: mlp_forward(run.d_params, x.view(real.shape), 0.2).flatten(0, 1)  # noqa: E731
+        loss = loss + S * gradient_penalty(critic, real.flatten(0, 1), fake.flatten(0, 1), epsilon.flatten(0, 1),
+                                           r.d_gp_weight)
+    return loss
+
+
+def _g_loss(run: ToyRun, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """G's loss in the recipe's game (or feature matching, Eq. (ch6-fm)), per seed, summed over seeds."""
+    r, S = run.recipe, len(run.seeds)
+    fake_features, fake_logit = mlp_features(run.d_params, pack_samples(fake, r.pack), 0.2)
+    if r.g_loss == "feature_matching":
+        real_features = mlp_features(run.d_params, pack_samples(real, r.pack), 0.2)[0].detach()
+        return (real_features.mean(1) - fake_features.mean(1)).pow(2).sum()
+    return S * generator_game_loss(r.game, fake_logit.flatten(0, 1))
+
+
+def _train_toy(run: ToyRun, num_steps: int, snapshot_at: tuple[int, ...], num_snapshot: int) -> ToyRun:
+    r, S, chunk = run.recipe, len(run.seeds), 250
     opt_g = torch.optim.Adam(run.g_params, lr=r.lr, betas=(r.beta1, r.beta2))
     opt_d = torch.optim.Adam(run.d_params, lr=r.lr, betas=(r.beta1, r.beta2))
-    if r.lr_decay:  # a schedule over this call's num_steps: call train_toy once per run
-        schedules = [torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 1 - i / num_steps) for opt in (opt_g, opt_d)]
     rngs = [torch.Generator().manual_seed(1_000_003 * s + run.step) for s in run.seeds]
-    modes = run.modes.float()
-    for _ in range(num_steps):
-        real = torch.stack([sample_mixture(modes, run.std, r.batch_size, g) for g in rngs])
-        z = torch.stack([torch.randn(r.batch_size, r.latent_dim, generator=g) for g in rngs])
-        fake = mlp_forward(run.g_params, z, 0.0)
-        real_logit = mlp_forward(run.d_params, pack_samples(real, r.pack), 0.2)
-        fake_logit = mlp_forward(run.d_params, pack_samples(fake.detach(), r.pack), 0.2)
-        # Eq. (ch2-d-loss) per seed (mean over the batch), summed over seeds.
-        d_loss = (F.softplus(-real_logit).mean((1, 2)) + F.softplus(fake_logit).mean((1, 2))).sum()
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward(inputs=run.d_params)
-        opt_d.step()
-        g_loss = F.softplus(-mlp_forward(run.d_params, pack_samples(fake, r.pack), 0.2)).mean((1, 2)).sum()
+    d_losses = []
+    for i in range(num_steps):
+        if i % chunk == 0:
+            real_all, z_all, epsilon_all = _draws(run, rngs, min(chunk, num_steps - i) * r.d_steps)
+        if r.lr_decay:  # a schedule over this call's num_steps: call train_toy once per run
+            for opt in (opt_g, opt_d):
+                opt.param_groups[0]["lr"] = r.lr * (1 - i / num_steps)
+        for k in range(r.d_steps):
+            j = (i % chunk) * r.d_steps + k
+            real, fake = real_all[j], mlp_forward(run.g_params, z_all[j], 0.0)
+            d_loss = _d_loss(run, real, fake.detach(), epsilon_all[j])
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward(inputs=run.d_params)
+            opt_d.step()
+        g_loss = _g_loss(run, real, fake)  # the last D step's fakes, as gan_lib.train
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward(inputs=run.g_params)  # D's weights get no gradient from G's step
         opt_g.step()
-        if r.lr_decay:
-            for schedule in schedules:
-                schedule.step()
         run.step += 1
+        d_losses.append(d_loss.detach())
         if run.step in snapshot_at:
             run.snapshots[run.step] = run.sample(num_snapshot, seed=S)
-        if not math.isfinite(d_loss.item()):
-            raise RuntimeError(f"toy GAN diverged at step {run.step}: lower ToyRecipe.lr.")
+        if len(d_losses) == chunk or i == num_steps - 1:
+            if not bool(torch.isfinite(torch.stack(d_losses)).all()):
+                raise RuntimeError(f"toy GAN diverged by step {run.step}: lower ToyRecipe.lr.")
+            d_losses.clear()
     return run

@@ -73,3 +73,17 @@ def test_toy_mixtures():
     nearest = torch.cdist(ring, ring_centres).min(dim=1).values
     assert nearest.max() < 6 * 0.01  # std 0.01
     assert torch.cdist(grid, grid_centres).min(dim=1).values.max() < 6 * 0.05
+
+
+def test_the_structureless_blob_has_the_mixtures_mean_and_spread_and_few_high_quality_samples():
+    from gan_lib.mixtures import blob_samples
+    for modes, std in ((ring_modes(), 0.01), (grid_modes(), 0.05)):
+        x = blob_samples(modes, std, 200_000, torch.Generator().manual_seed(0))
+        mixture = sample_mixture(modes, std, 200_000, torch.Generator().manual_seed(1))
+        assert torch.allclose(x.mean(0), mixture.mean(0), atol=0.02)
+        assert torch.allclose(x.var(0), mixture.var(0), rtol=0.02)
+        assert abs(x.var(0)[0] - x.var(0)[1]) < 0.02 * x.var(0)[0]                 # isotropic
+        cov = mode_coverage(x[:2500], modes, std)
+        assert cov.high_quality < 0.02                      # what a metric must not reward...
+    assert mode_coverage(blob_samples(grid_modes(), 0.05, 2500, torch.Generator().manual_seed(2)),
+                         grid_modes(), 0.05).modes_captured >= 12   # ...although it "captures" many grid modes

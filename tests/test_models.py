@@ -149,3 +149,44 @@ def test_dcgan_trains_with_the_unchanged_loop():
     assert gan.sample(5).shape == (5, 1, 28, 28)
     with pytest.raises(ValueError, match="d_dropout"):
         build(Recipe(model="dcgan", d_dropout=0.3))
+
+
+# --- the resize-convolution generator (chapter 5's checkerboard) -------------------------------------
+
+def test_resize_conv_generator_shapes_and_recipe():
+    from gan_lib.models import resize_conv_generator
+    w, n = 16, 3
+    g = resize_conv_generator(width=w)
+    assert shapes(g.eval(), torch.randn(n, LATENT_DIM)) == [
+        (n, LATENT_DIM, 1, 1),
+        (n, 2 * w, 7, 7), (n, 2 * w, 7, 7), (n, 2 * w, 7, 7),
+        (n, 2 * w, 14, 14), (n, w, 14, 14), (n, w, 14, 14), (n, w, 14, 14),
+        (n, w, 28, 28), (n, 1, 28, 28), (n, 1, 28, 28)]
+    assert not any(isinstance(m, nn.ConvTranspose2d) and m.stride != (1, 1) for m in g)
+    generator, discriminator = build(Recipe(model="dcgan-resize"))
+    assert isinstance(generator[4], nn.Upsample) and isinstance(discriminator[0], nn.Conv2d)
+    with pytest.raises(ValueError, match="d_dropout"):
+        build(Recipe(model="dcgan-resize", d_dropout=0.3))
+
+
+def test_a_flat_feature_map_stays_flat_through_a_resize_convolution_but_not_a_transposed_one():
+    """Away from the border, nearest-neighbour upsampling then a 3 x 3 convolution maps a constant to a constant;
+    a stride-2 transposed convolution with kernel 4 gives the even and odd pixels different sums of its taps."""
+    torch.manual_seed(0)
+    flat = torch.ones(1, 4, 6, 6)
+    resize = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(4, 1, 3, 1, 1, bias=False))
+    transposed = nn.ConvTranspose2d(4, 1, 4, 2, 1, bias=False)
+    with torch.no_grad():
+        inner_resize, inner_transposed = resize(flat)[0, 0, 2:-2, 2:-2], transposed(flat)[0, 0, 2:-2, 2:-2]
+    assert torch.allclose(inner_resize, inner_resize[0, 0].expand_as(inner_resize), atol=1e-6)
+    assert (inner_transposed[0::2, 0::2] - inner_transposed[1::2, 1::2]).abs().min() > 1e-3
+
+
+def test_the_existing_dcgan_draws_the_same_weights_as_before_the_resize_variant():
+    """Adding a model must not change the DCGAN's seeded initial weights (its cached runs depend on them)."""
+    torch.manual_seed(3)
+    d, g = dcgan_discriminator(), dcgan_generator()
+    torch.manual_seed(3)
+    g2, d2 = build(Recipe(model="dcgan"))
+    assert all(torch.equal(a, b) for a, b in zip(g.state_dict().values(), g2.state_dict().values()))
+    assert all(torch.equal(a, b) for a, b in zip(d.state_dict().values(), d2.state_dict().values()))

@@ -48,3 +48,42 @@ def test_recipe_checks():
         toy.ToyRecipe(hidden=0)
     with pytest.raises(ValueError):
         toy.new_toy_run(toy.ToyRecipe(), ring_modes(), 0.01, (1, 1))
+
+
+@pytest.mark.parametrize("game", ["hinge", "wgan-gp"])
+def test_the_games_train_each_seed_as_if_alone(game):
+    recipe = toy.ToyRecipe(hidden=16, batch_size=32, game=game, pack=2)
+    both = toy.train_toy(toy.new_toy_run(recipe, grid_modes(), 0.05, (0, 1)), 4)
+    alone = toy.train_toy(toy.new_toy_run(recipe, grid_modes(), 0.05, (1,)), 4)
+    assert torch.allclose(both.g_params[0][1], alone.g_params[0][0], atol=1e-5)
+    assert all(torch.isfinite(p).all() for p in both.g_params + both.d_params)
+
+
+def test_the_losses_are_the_image_games_summed_over_seeds():
+    """Each seed's loss is its own batch mean (Eq. (ch2-d-loss), (ch6-hinge), (ch6-wgan) + (ch6-gp)); summed over seeds."""
+    from gan_lib import losses
+    for game in ("bce", "hinge", "wgan-gp"):
+        run = toy.new_toy_run(toy.ToyRecipe(hidden=8, batch_size=6, game=game), ring_modes(), 0.01, (0, 3))
+        real, fake = torch.randn(2, 6, 2), torch.randn(2, 6, 2)
+        eps = torch.rand(2, 6, 1, generator=torch.Generator().manual_seed(0))
+        total = toy._d_loss(run, real, fake, eps)
+        per_seed = []
+        for s in range(2):
+            d = [p[s:s + 1] for p in run.d_params]
+            critic = lambda x: toy.mlp_forward(d, x[None], 0.2)[0]  # noqa: E731
+            loss = losses.discriminator_game_loss(game, critic(real[s]), critic(fake[s]))
+            if game == "wgan-gp":
+                loss = loss + losses.gradient_penalty(critic, real[s], fake[s], eps[s], 10.0)
+            per_seed.append(loss)
+        assert torch.allclose(total, sum(per_seed), atol=1e-5), game
+
+
+def test_feature_matching_is_zero_when_fakes_are_the_real_samples():
+    run = toy.new_toy_run(toy.ToyRecipe(hidden=8, batch_size=6, g_loss="feature_matching"), ring_modes(), 0.01, (0,))
+    real = torch.randn(1, 6, 2)
+    assert toy._g_loss(run, real, real.clone()) == 0
+    assert toy._g_loss(run, real, real + 1) > 0
+    with pytest.raises(ValueError, match="feature matching"):
+        toy.ToyRecipe(g_loss="feature_matching", game="hinge")
+    with pytest.raises(ValueError):
+        toy.ToyRecipe(game="lsgan")
