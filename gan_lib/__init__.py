@@ -14,13 +14,20 @@ The concepts: what the book teaches, one idea per module, named for it.
 * ``stats``       - comparing runs over seeds: paired intervals and the chance of a verdict by luck (chapters 4-9).
 * ``classifier``  - the small CNN whose features the book's Frechet distance compares (chapters 4, 7).
 * ``metrics``     - Frechet distance, Inception Score, class histograms, nearest neighbours (chapter 7).
+* ``memorisation`` - has a generator copied its training images? The data-copying test, membership AUCs (chapters 7, 8).
+* ``latent``      - walks in the latent space: straight lines and great circles between two codes (chapter 7).
 * ``plots``       - the book's figures, the training curves and the animation of sample grids.
 * ``dirac``       - the Dirac-GAN, the smallest unstable GAN (chapter 6).
 * ``mixtures``    - the 2-D Gaussian mixtures and their mode-collapse metric (chapter 6).
 * ``toy``         - small 2-D GANs, many seeds trained at once, and PacGAN (chapter 6).
 * ``conditional`` - the class label as a second input to both networks (chapter 8).
+* ``augment``     - differentiable augmentation (DiffAugment) of real and fake images, for little data (chapter 8).
+* ``history``     - what the loop records each step (HISTORY_KEYS), kept on the device, and TrainingDiverged (chapter 4).
+* ``diagnose``    - is my GAN broken? Findings from a run's curves in plain words, and a recorder for your loop (chapter 9).
+* ``bug_zoo``     - the bugs people really make, each the correct loop with one line changed (chapter 9).
 * ``runtime``     - the device and the seeds, so every chapter runs anywhere and repeats exactly.
-* ``cli``         - ``python -m gan_lib ...``: data, train, sample, evaluate, cache. It sits on top of both rooms.
+* ``cli``         - ``python -m gan_lib ...``: data, train, sample, evaluate, diagnose, cache, assignments. It sits
+  on top of both rooms.
 
 The machinery: ``gan_lib.machinery``, what runs the book and teaches nothing about GANs (budgets,
 recipes, the model cache, exercise checks, the student edition, Colab cells, the table of contents).

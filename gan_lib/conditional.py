@@ -2,8 +2,10 @@
 
 Mirza and Osindero (2014) give the generator and the discriminator the label ``y`` as
 well: G(z, y) makes an image of class y, and D(x, y) judges whether x is a real image
-*of class y*. Here the label enters as a one-hot vector concatenated to the noise
-(Eq. (ch8-onehot)) and to the flattened image; the networks are otherwise the seed's MLPs.
+*of class y*. Here the label enters the generator as a one-hot vector concatenated to the noise
+(Eq. (ch8-onehot)), and the discriminator by a projection (Miyato and Koyama 2018, Eq. (ch8-projection)):
+the label picks a vector that is dotted with the discriminator's last hidden features. The networks
+are otherwise the seed's MLPs.
 ``gan_lib.models.build`` makes them for ``Recipe(model="cmlp", num_classes=10)``, and
 ``gan_lib.train`` trains them with the same loop as every other GAN. The helpers below pick
 the labels to sample with, fixed per-class subsets, and the per-class hit rate.
@@ -40,15 +42,26 @@ class ConditionalGenerator(nn.Module):
 
 
 class ConditionalDiscriminator(nn.Module):
-    """D(x, y) = D'([flatten(x); e_y]): a logit for "x is a real image of class y"."""
+    """Eq. (ch8-projection): D(x, y) = w . Phi(x) + b + v_y . Phi(x), a logit for "x is a real image of class y".
+
+    Phi is the seed's MLP discriminator without its last layer (``features``: 256 numbers), w and b that last layer
+    (``out``), and v_y = V e_y the column of ``projection`` (a bias-free Linear on the one-hot label, so that spectral
+    normalisation treats it like every other layer). Concatenating e_y to the image instead gives the label one input
+    column out of 794 in a spectrally normalised first layer, and the label's effect is divided by that layer's
+    largest singular value: at the book's budgets such a discriminator learns to ignore the label (chapter 8).
+    """
 
     def __init__(self, num_classes: int = 10, dropout: float = 0.0):
         super().__init__()
         self.num_classes = num_classes
-        self.net = models.mlp_discriminator(in_dim=models.IMAGE_SIZE + num_classes, dropout=dropout)
+        trunk = models.mlp_discriminator(dropout=dropout)
+        self.features, self.out = trunk[:-1], trunk[-1]
+        self.projection = nn.Linear(num_classes, self.out.in_features, bias=False)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([x.flatten(1), one_hot(labels, self.num_classes).to(x.device)], dim=1))
+        phi = self.features(x)
+        v_y = self.projection(one_hot(labels, self.num_classes).to(x.device))
+        return self.out(phi) + (v_y * phi).sum(dim=1, keepdim=True)
 
 
 def check_sample_labels(labels: torch.Tensor | None, n: int, num_classes: int) -> torch.Tensor | None:

@@ -37,7 +37,35 @@ def test_conditional_discriminator_returns_a_logit_per_image():
     d = conditional.ConditionalDiscriminator(num_classes=10, dropout=0.3)
     x, y = torch.randn(5, 1, 28, 28), torch.arange(5)
     assert d(x, y).shape == (5, 1)
-    assert d.net[1].in_features == 784 + 10
+    assert d.features[1].in_features == 784 and d.out.in_features == 256
+    assert d.projection.weight.shape == (256, 10) and d.projection.bias is None
+
+
+def test_the_projection_discriminator_is_its_equation():
+    """Eq. (ch8-projection): w . Phi(x) + b + v_y . Phi(x), with v_y the label's column of the projection."""
+    torch.manual_seed(0)
+    d = conditional.ConditionalDiscriminator(num_classes=10).eval()
+    x, y = torch.rand(6, 1, 28, 28) * 2 - 1, torch.tensor([0, 3, 9, 3, 1, 1])
+    phi = d.features(x)
+    by_hand = phi @ d.out.weight.T + d.out.bias + (d.projection.weight[:, y].T * phi).sum(1, keepdim=True)
+    assert torch.allclose(d(x, y), by_hand, atol=1e-6)
+    # the label changes only the last layer's weights: D(x, y) - D(x, y') = (v_y - v_y') . Phi(x)
+    other = (y + 1) % 10
+    gap = ((d.projection.weight[:, y] - d.projection.weight[:, other]).T * phi).sum(1, keepdim=True)
+    assert torch.allclose(d(x, y) - d(x, other), gap, atol=1e-6)
+    assert not torch.allclose(d(x, y), d(x, other)), "the label must change the verdict"
+
+
+def test_spectral_norm_reaches_the_projection():
+    torch.manual_seed(0)
+    _, d = build(Recipe(model="cmlp", num_classes=10, d_spectral_norm=True))
+    names = {name for name, _ in d.named_modules()}
+    assert "projection.parametrizations" in names and "out.parametrizations" in names
+    x, y = torch.randn(4, 1, 28, 28), torch.arange(4)
+    for _ in range(50):  # one power iteration per training-mode forward pass
+        d(x, y)
+    for layer in (d.projection, d.out):
+        assert abs(torch.linalg.matrix_norm(layer.weight.detach(), ord=2).item() - 1) < 1e-2
 
 
 def test_cmlp_is_built_and_validated():
