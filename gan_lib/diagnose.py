@@ -26,7 +26,7 @@ CAUSES = {  # the fixed vocabulary of the diagnosis, in the order its rules are 
     "generator_wrong_target": "G's loss is not -log D(G(z)): it is below what that loss can be, by Jensen",
     "discriminator_not_learning": "D's step leaves its verdict on the same fakes exactly as it was",
     "labels_swapped": "D's step raises its verdict on the fakes, and it rates them above the real images",
-    "gradients_accumulate": "a gradient norm grows steadily, as a sum of all past gradients does",
+    "gradients_accumulate": "a gradient norm grows a hundredfold, smoothly: a running sum of all past gradients",
     "data_range": "the real images are not in [-1, 1], the range of the generator's Tanh",
     "discriminator_too_strong": "D separates real from fake almost perfectly, and its loss is near 0",
     "unstable": "D is often confidently wrong: its loss jumps far above the coin flip's 2 log 2",

@@ -43,13 +43,13 @@ def test_chapter6_varies_one_thing_at_equal_steps_on_five_seeds():
 
 
 def test_chapters_5_and_6_fit_their_share_of_the_cache_warm():
-    """At the CPU budget, in plain-step equivalents (the fixed cost ratios of recipes): about 2.2 and 4 minutes at
-    15 ms a plain step, i.e. 9,000 and 16,500 plain steps, so that the whole warm stays within 15 minutes."""
+    """At the CPU budget, in plain-step equivalents (the fixed cost ratios of recipes): under 3 and 4 minutes at
+    15 ms a plain step, i.e. 11,000 and 16,500 plain steps, so that the whole warm stays within 15 minutes."""
     from gan_lib.machinery import recipes
     cost = {PLAIN: 1.0, DCGAN: DCGAN_COST_RATIO, RESIZE_DCGAN: recipes.RESIZE_COST_RATIO}
     b = BUDGETS["cpu"]
     ch5 = sum(r.num_steps * cost[r.recipe] for r in chapter5_runs(b))
-    assert ch5 <= 9_000, ch5
+    assert ch5 <= 11_000, ch5
     ch6_costs = {"spectral-norm": 1.63, "wgan-gp": 2.0}  # the rest cost a plain step
     ch6 = sum(r.num_steps * ch6_costs.get(r.name.split("-seed")[0].removeprefix("ch6-"), 1.0) for r in chapter6_runs(b))
     assert ch6 <= 16_500, ch6
