@@ -266,6 +266,16 @@ def test_nbgrader_grades_each_tagged_chapter(path, tmp_path):
     _end_to_end(path, NUMBERS[path.relative_to(ROOT).with_suffix("").as_posix()], tmp_path)
 
 
+@needs_nbgrader
+@pytest.mark.parametrize("path", TAGGED, ids=lambda p: p.name)
+def test_nbgrader_releases_every_tagged_chapter_without_its_solutions(path, tmp_path):
+    """Cheap (nothing executes): every chapter's release is generated and holds no solution or rubric text."""
+    course, aid, _ = _course_for(path, NUMBERS[path.relative_to(ROOT).with_suffix("").as_posix()], tmp_path)
+    _nbgrader(course, "generate_assignment", aid, "--force")
+    source = _nb(course / "source" / aid / f"{aid}.ipynb")
+    _no_solution_in(_nb(course / "release" / aid / f"{aid}.ipynb"), source, _nb(path))
+
+
 def test_nbgrader_is_pinned_as_the_course_extra():
     import tomllib
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
