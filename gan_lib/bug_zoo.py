@@ -107,3 +107,21 @@ def loop_diff(name: str) -> str:
     base = BUGS[name].base
     return "".join(difflib.unified_diff(loop_source(base).splitlines(True), loop_source(name).splitlines(True),
                                         base, name, n=1))
+
+
+def correct_round(generator, discriminator, opt_g, opt_d, real, z):
+    """One correct round, the body of zoo_loop as a function (chapter 9's exercises): D's step on detached fakes, then G's through a frozen D."""
+    fake = generator(z)
+    real_logit, fake_logit = discriminator(real), discriminator(fake.detach())
+    d_loss = discriminator_loss(real_logit, fake_logit)
+    opt_d.zero_grad()
+    d_loss.backward()
+    opt_d.step()
+    discriminator.requires_grad_(False)
+    fake_logit_after = discriminator(fake)
+    g_loss = generator_loss(fake_logit_after)
+    opt_g.zero_grad()
+    g_loss.backward()
+    opt_g.step()
+    discriminator.requires_grad_(True)
+    return d_loss, g_loss, real_logit, fake_logit, fake_logit_after
