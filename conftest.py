@@ -9,3 +9,18 @@ import os
 os.environ.setdefault("GAN_BOOK_BUDGET", "smoke")
 os.environ.setdefault("GAN_BOOK_PROGRESS", "0")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A chapter cell that writes to stderr fails here, as it fails the strict book build (mystnb.stderr)."""
+    result = yield
+    errors = [out.get("text", "") for out in getattr(item, "test_outputs", None) or ()
+              if out.get("output_type") == "stream" and out.get("name") == "stderr"]
+    if errors:
+        pytest.fail("this cell wrote to stderr (the strict build fails on it): " + "".join(errors)[:2000],
+                    pytrace=False)
+    return result

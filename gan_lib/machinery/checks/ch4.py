@@ -46,6 +46,14 @@ def _stale_gradients(model: nn.Module) -> list[torch.Tensor]:
     return stale
 
 
+def _check_returned(loss: object, ref_loss: torch.Tensor) -> None:
+    """The step's weights are right; its return value must be the loss it descended (read without autograd)."""
+    ref = float(ref_loss.detach())
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1 or abs(float(loss.detach()) - ref) > 1e-9 * max(1, abs(ref)):
+        raise CheckFailed(f"Your step is right, but it returned {loss!r} instead of the loss it descended "
+                          f"({ref:.6g}): return the loss tensor.")
+
+
 def _generator_step(generator, discriminator, opt_g, z, loss_of, zero_grad=True):
     """The book's generator step (D frozen), with the loss ``loss_of(fake_logit)``."""
     discriminator.requires_grad_(False)
@@ -107,9 +115,7 @@ def check_generator_step(fn: Callable) -> bool:
                 raise CheckFailed(f"Your step descends {found[0]}. The book's generator descends the non-saturating "
                                   "loss -log D(G(z)) (BCE towards the *real* label 1), Eq. (ch4-g-loss), whose "
                                   "gradient does not vanish when D rejects the fakes.")
-            if not isinstance(loss, torch.Tensor) or abs(float(loss) - float(found[1])) > 1e-9 * max(1, abs(float(found[1]))):
-                raise CheckFailed(f"Your step is right, but it returned {loss!r} instead of the loss it descended "
-                                  f"({float(found[1]):.6g}): return the loss tensor.")
+            _check_returned(loss, found[1])
     except _NotAnswered:
         return _not_answered("your generator step")
     print("Correct: one step on the non-saturating loss through a frozen discriminator, which is trainable again "
@@ -162,9 +168,7 @@ def check_discriminator_step(fn: Callable) -> bool:
                                       "call opt_d.zero_grad() before loss.backward().")
                 raise CheckFailed("Your discriminator's new weights match no step of Eq. (ch4-d-loss): the loss is "
                                   "BCE of D(real) against 1 plus BCE of D(fake) against 0, each a batch mean.")
-            if not isinstance(loss, torch.Tensor) or abs(float(loss) - float(ref_loss)) > 1e-9 * max(1, abs(float(ref_loss))):
-                raise CheckFailed(f"Your step is right, but it returned {loss!r} instead of the loss it descended "
-                                  f"({float(ref_loss):.6g}): return the loss tensor.")
+            _check_returned(loss, ref_loss)
     except _NotAnswered:
         return _not_answered("your discriminator step")
     print("Correct: one step of D on real (target 1) and detached fakes (target 0), and no gradient reached the "
