@@ -14,6 +14,7 @@ The concepts: what the book teaches, one idea per module, named for it.
 * ``stats``       - comparing runs over seeds: paired intervals and the chance of a verdict by luck (chapters 4-9).
 * ``classifier``  - the small CNN whose features the book's Frechet distance compares (chapters 4, 7).
 * ``metrics``     - Frechet distance, Inception Score, class histograms, nearest neighbours (chapter 7).
+* ``feature_metrics`` - precision and recall, density and coverage, KID: scores of feature sets (chapter 7).
 * ``memorisation`` - has a generator copied its training images? The data-copying test, membership AUCs (chapters 7, 8).
 * ``latent``      - walks in the latent space: straight lines and great circles between two codes (chapter 7).
 * ``plots``       - the book's figures, the training curves and the animation of sample grids.

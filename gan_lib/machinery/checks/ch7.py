@@ -105,7 +105,7 @@ def _mmd2(x, y, diagonal: bool = False, over_m2: bool = False, **kernel) -> floa
 def check_mmd2_unbiased(fn: Callable) -> bool:
     """Chapter 7, Eq. (ch7-kid): ``fn(x, y)`` returns the unbiased squared MMD between the rows of x (m x d) and
     of y (n x d) under the kernel k(a, b) = (a . b / d + 1)^3, one number; m and n may differ."""
-    from ...metrics import polynomial_mmd2
+    from ...feature_metrics import polynomial_mmd2
     shapes = [(5, 7, 3), (10, 4, 6), (6, 6, 2)]
     try:
         for dtype in DTYPES:
@@ -163,7 +163,7 @@ def check_precision(fn: Callable) -> bool:
     """Chapter 7, Eq. (ch7-precision-recall): ``fn(real, fake, k)`` returns the precision of the fake features (rows
     of an N x d tensor): the share of fake rows inside at least one real ball, a ball reaching from a real row to
     its k-th nearest *other* real row, its surface included."""
-    from ...metrics import precision_recall
+    from ...feature_metrics import precision_recall
     try:
         for dtype in DTYPES:
             for real, fake, k in _knn_cases(dtype):
