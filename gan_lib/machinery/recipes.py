@@ -60,7 +60,7 @@ RESIZE_DCGAN = Recipe(model="dcgan-resize")
 # at run time, so that the cached seeded runs are reproducible; chapter 5 times the steps again and warns (fails
 # on a CPU outside the smoke budget) when its ratio differs from the fixed one by more than 40% (step_costs.TOLERANCE).
 DCGAN_COST_RATIO = 4.7
-RESIZE_COST_RATIO = 10.0  # measured 2026-12-02: 10.04, quartiles 8.5-11.1 (DCGAN: 4.75, 4.6-4.9)
+RESIZE_COST_RATIO = 10.0  # benchmarks/ 2026-12-02: 10.04, quartiles 8.5-11.1 (DCGAN 4.75); chapter 5's short timing: 5.9-6.7. Sets no step count
 
 # Chapter 5's seeds, and the length of its runs: each costs b.gan_steps // CHAPTER5_LENGTH plain steps, chapter 5's
 # share of the cache's time (python -m gan_lib cache warm).
