@@ -110,13 +110,20 @@ def loop_diff(name: str) -> str:
 
 
 def correct_round(generator, discriminator, opt_g, opt_d, real, z):
-    """One correct round, the body of zoo_loop as a function (chapter 9's exercises): D's step on detached fakes, then G's through a frozen D."""
+    """One correct round, the body of zoo_loop as a function (chapter 9's exercises): D's step on detached fakes,
+    Eq. (ch4-d-loss), then G's through a frozen D, Eq. (ch4-g-loss)."""
     fake = generator(z)
     real_logit, fake_logit = discriminator(real), discriminator(fake.detach())
     d_loss = discriminator_loss(real_logit, fake_logit)
     opt_d.zero_grad()
     d_loss.backward()
     opt_d.step()
+    g_loss, fake_logit_after = generator_half(generator, discriminator, opt_g, fake)
+    return d_loss, g_loss, real_logit, fake_logit, fake_logit_after
+
+
+def generator_half(generator, discriminator, opt_g, fake):
+    """G's half of a round, Eq. (ch4-g-loss): one step of opt_g through a frozen D; (g_loss, D's logits on fake)."""
     discriminator.requires_grad_(False)
     fake_logit_after = discriminator(fake)
     g_loss = generator_loss(fake_logit_after)
@@ -124,4 +131,4 @@ def correct_round(generator, discriminator, opt_g, opt_d, real, z):
     g_loss.backward()
     opt_g.step()
     discriminator.requires_grad_(True)
-    return d_loss, g_loss, real_logit, fake_logit, fake_logit_after
+    return g_loss, fake_logit_after

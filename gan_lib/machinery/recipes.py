@@ -57,10 +57,12 @@ RESIZE_DCGAN = Recipe(model="dcgan-resize")
 # Cost of one step relative to one PLAIN step (batch 64, data preloaded) on the book's 2-core CPU: the medians of
 # the per-round ratios of `python benchmarks/train_throughput.py --step-costs` (interleaved: plain, DCGAN, ... in
 # turn, 9 rounds), benchmarks/results/step_costs_cpu.json, which also holds their spread. Fixed here, not measured
-# at run time, so that the cached seeded runs are reproducible; chapter 5 times the steps again and warns (fails
-# on a CPU outside the smoke budget) when its ratio differs from the fixed one by more than 40% (step_costs.TOLERANCE).
+# at run time, so that the cached seeded runs are reproducible; chapter 5 times the DCGAN step again and fails on a
+# CPU outside the smoke budget when its ratio differs from the fixed one by more than 40% (step_costs.TOLERANCE).
 DCGAN_COST_RATIO = 4.7
-RESIZE_COST_RATIO = 10.0  # benchmarks/ 2026-12-02: 10.04, quartiles 8.5-11.1 (DCGAN 4.75); chapter 5's short timing: 5.9-6.7. Sets no step count
+# The resize DCGAN's ratio sets no step count (its runs train the DCGAN's steps); it sizes the cache's budget only.
+# benchmarks/ 2026-12-02: 10.04 (quartiles 8.5-11.1); chapter 5's short timing printed 5.9 and 6.7 the same day.
+RESIZE_COST_RATIO = 10.0
 
 # Chapter 5's seeds, and the length of its runs: each costs b.gan_steps // CHAPTER5_LENGTH plain steps, chapter 5's
 # share of the cache's time (python -m gan_lib cache warm).
