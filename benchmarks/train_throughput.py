@@ -6,7 +6,8 @@
    (``num_workers`` 0 and 2), the same MLPs with a Sigmoid on D, ``nn.BCELoss``, the
    same Adam. "Images" are real images consumed per generator step (batch_size * d_steps).
 2. The cost of one BOOK step relative to one PLAIN step (``gan_lib.machinery.recipes``), to
-   compare with the value fixed in ``recipes.BOOK_COST_RATIO``.
+   compare with the value fixed in ``recipes.BOOK_COST_RATIO``, and the same with torch's own
+   ``spectral_norm`` in D instead of ``gan_lib.spectral_norm`` (Eq. (ch4-sn-grad) by hand): its baseline.
 3. The fraction of the machine's fp32 matmul rate (``torch.mm`` on 2048 x 2048) that
    gan_lib's step achieves at batch 64 and 256, from an analytic FLOP count
    (:func:`gan_lib_step_flops`, cross-checked with ``torch.utils.flop_counter``).
@@ -32,6 +33,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import torch
 from torch import nn
@@ -122,6 +124,14 @@ def gan_lib_run(recipe: Recipe, images: torch.Tensor, device: torch.device):
     return lambda num_steps: train(gan, images, num_steps, progress=False)
 
 
+def torch_sn_run(images: torch.Tensor, device: torch.device):
+    """BOOK with torch's own ``spectral_norm`` in D instead of ``gan_lib.spectral_norm``: the baseline of the
+    hand-written backward pass of Eq. (ch4-sn-grad). The same forward values, the same run up to float rounding."""
+    with mock.patch.object(models, "spectral_norm", nn.utils.parametrizations.spectral_norm):
+        gan = new_gan(BOOK, SEED, device)
+    return lambda num_steps: train(gan, images, num_steps, progress=False)
+
+
 def textbook_run(root: Path, device: torch.device, num_workers: int, batch_size: int = 64):
     """The common textbook loop: torchvision dataset + DataLoader, Sigmoid + BCELoss, Adam for both."""
     torch.manual_seed(SEED)
@@ -162,6 +172,9 @@ def _forever(loader: DataLoader):
 
 # --- the cost of one step of each recipe, relative to PLAIN (chapters 5 and 6) ----------------
 
+TORCH_SN = "book, torch's spectral_norm"   # the baseline of gan_lib.spectral_norm's backward pass
+
+
 def cost_recipes() -> dict[str, Recipe]:
     """Every recipe chapters 5 and 6 train, by name: the step costs their equal-cost step counts rest on."""
     named = {"plain": PLAIN, "book": BOOK, "dcgan": DCGAN, "dcgan-resize": recipes.RESIZE_DCGAN}
@@ -180,11 +193,12 @@ def step_costs(images: torch.Tensor, device: torch.device, repeats: int, steps: 
     each once, in a rotated order), and each recipe's per-round ratio to PLAIN with its spread."""
     named = cost_recipes()
     runs = {name: gan_lib_run(r, images, device) for name, r in named.items()}
-    trial = {name: max(2, steps // 4) if r.model != "mlp" else steps for name, r in named.items()}
+    runs[TORCH_SN] = torch_sn_run(images, device)
+    trial = {name: max(2, steps // 4) if name in named and named[name].model != "mlp" else steps for name in runs}
     for name, run in runs.items():  # warm-up
         run(2)
-    seconds = {name: [] for name in named}
-    names = list(named)
+    seconds = {name: [] for name in runs}
+    names = list(runs)
     for k in range(repeats):
         for name in names[k % len(names):] + names[:k % len(names)]:
             sync(device)
@@ -244,6 +258,7 @@ def main() -> None:
         "textbook loop, num_workers=0": (textbook_run(root, device, 0), steps, PLAIN, False),
         "textbook loop, num_workers=2": (textbook_run(root, device, 2), steps, PLAIN, False),
         "gan_lib train, BOOK": (gan_lib_run(BOOK, images, device), steps, BOOK, True),
+        "gan_lib train, BOOK, torch's spectral_norm": (torch_sn_run(images, device), steps, BOOK, True),
         "gan_lib train, PLAIN, batch 256": (gan_lib_run(big, images, device), max(1, steps // 4), big, True),
         "gan_lib train, DCGAN (chapter 5)": (gan_lib_run(DCGAN, images, device), max(2, steps // 4), DCGAN, False),
     }
@@ -283,6 +298,8 @@ def main() -> None:
     speedup0 = paired(images_per_s["gan_lib train, PLAIN"], images_per_s["textbook loop, num_workers=0"])
     speedup2 = paired(images_per_s["gan_lib train, PLAIN"], images_per_s["textbook loop, num_workers=2"])
     tuned_cost = paired(seconds_per_step["gan_lib train, BOOK"], seconds_per_step["gan_lib train, PLAIN"])
+    torch_sn_cost = paired(seconds_per_step["gan_lib train, BOOK, torch's spectral_norm"],
+                           seconds_per_step["gan_lib train, PLAIN"])
     dcgan_cost = [d / p for d, p in zip(seconds_per_step["gan_lib train, DCGAN (chapter 5)"],
                                         seconds_per_step["gan_lib train, PLAIN"])]
     fraction = {name: paired(g, peak_gflops) for name, g in gflops.items()}
@@ -314,6 +331,7 @@ def main() -> None:
         ("achieved / peak matmul, batch 256", f"{fraction['gan_lib train, PLAIN, batch 256']:.2f}",
          f">= {TARGET_MATMUL_FRACTION}", verdict(fraction["gan_lib train, PLAIN, batch 256"] >= TARGET_MATMUL_FRACTION)),
         ("BOOK / PLAIN cost of one step", f"{tuned_cost:.3f}", f"fixed: {BOOK_COST_RATIO}", "-"),
+        ("the same with torch's spectral_norm in D", f"{torch_sn_cost:.3f}", "-", "-"),
         (f"DCGAN / PLAIN cost of one step (range {min(dcgan_cost):.2f}-{max(dcgan_cost):.2f})",
          f"{statistics.median(dcgan_cost):.3f}", f"fixed: {DCGAN_COST_RATIO}", "-"),
     ]

@@ -3,9 +3,9 @@
 Chapters 4 and 5 train recipes for step counts fixed from cost ratios measured once (``recipes.BOOK_COST_RATIO``,
 ``DCGAN_COST_RATIO``, ``RESIZE_COST_RATIO``), so that their cached runs repeat exactly. :func:`seconds_per_step`
 times the recipes again, interleaved (A, B, C, A, B, C, ...), and :func:`check_cost_ratio` compares the measured
-ratio with the fixed one: a difference of more than ``TOLERANCE`` fails on a CPU outside the smoke budget (on the
-book's reference machine the ratios were measured; elsewhere the chapter warns only, since another machine's
-ratios are its own).
+ratio with the fixed one and prints what the difference means. It does not fail on a difference: the ratios are
+the reference machine's, and another machine's are its own (two 2-core CPUs of this project measured a DCGAN step
+at 4.7 and at 2.8 plain steps a day apart). It asserts only that the costlier recipe is costlier.
 """
 from __future__ import annotations
 
@@ -44,14 +44,16 @@ def median_ratio(times: list[float], baseline: list[float]) -> float:
 
 
 def check_cost_ratio(name: str, here: float, fixed: float, b: Budget, device: torch.device) -> bool:
-    """Print the measured and fixed ratios; fail (on a CPU, outside smoke) when they differ by more than TOLERANCE."""
-    off = abs(here / fixed - 1)
-    print(f"one {name} step costs {here:.2f} plain steps here; fixed in recipes: {fixed} ({off:.0%} apart)")
-    if off <= TOLERANCE:
-        return True
-    message = (f"the measured {name} cost ratio {here:.2f} differs from the fixed {fixed} by more than "
-               f"{TOLERANCE:.0%}: on this machine the equal-cost comparison is not at equal cost")
-    print("WARNING:", message)
+    """Print the measured and the fixed ratio and what their difference means for the runs' seconds; return whether
+    they agree within TOLERANCE. Asserted, on a CPU outside the smoke budget, is only that the recipe's step costs
+    more than a plain one: the direction of the handicap that the equal-cost step counts give it."""
+    share = here / fixed  # (steps / fixed * here) / steps: the recipe's seconds as a share of the plain run's
+    print(f"one {name} step costs {here:.2f} plain steps here; fixed in recipes from the reference machine: {fixed} "
+          f"({abs(share - 1):.0%} apart), so here its runs take {share:.0%} of the plain runs' seconds (100% there)")
     if b.name != "smoke" and device.type == "cpu":
-        raise AssertionError(message)
+        assert here > 1, f"a {name} step measured cheaper than a plain one ({here:.2f}): the equal-cost premise fails"
+    if abs(share - 1) <= TOLERANCE:
+        return True
+    print(f"NOTE: more than {TOLERANCE:.0%} apart: on this machine the comparison is at equal cost on the reference "
+          f"machine, not on this one (the step counts stay fixed, so that the cached runs repeat exactly)")
     return False
