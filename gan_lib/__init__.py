@@ -9,6 +9,7 @@ The concepts: what the book teaches, one idea per module, named for it.
 * ``backprop``    - the generator's gradient written by hand, layer by layer (chapter 3).
 * ``optim``       - SGD and Adam written by hand (chapter 3).
 * ``train``       - the alternating training loop, its recipe and its history (chapter 4).
+* ``spectral_norm`` - spectral normalisation of D's layers, its backward pass written by hand (chapter 4).
 * ``ema``         - the moving average of the generator's weights that the book's recipe samples from (chapter 4).
 * ``checkpoint``  - checkpoints never half-written, and runs resumed bit for bit (chapter 4).
 * ``stats``       - comparing runs over seeds: paired intervals and the chance of a verdict by luck (chapters 4-9).

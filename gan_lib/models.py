@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .spectral_norm import spectral_norm
+
 LATENT_DIM = 100
 IMAGE_SHAPE = (1, 28, 28)
 IMAGE_SIZE = 28 * 28
@@ -93,10 +95,11 @@ def mlp_discriminator(hidden: Sequence[int] = (1024, 512, 256), in_dim: int = IM
 
 
 def with_spectral_norm(model: nn.Module) -> nn.Module:
-    """Spectrally normalise every Linear and Conv layer's weight (Miyato et al. 2018), in place."""
+    """Spectrally normalise every Linear and Conv layer's weight (Miyato et al. 2018), in place: Eq. (ch4-sn), with
+    the backward pass of Eq. (ch4-sn-grad) (gan_lib.spectral_norm)."""
     for name, layer in model.named_children():
         if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
-            setattr(model, name, nn.utils.parametrizations.spectral_norm(layer))
+            setattr(model, name, spectral_norm(layer))
         else:
             with_spectral_norm(layer)
     return model

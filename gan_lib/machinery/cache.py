@@ -32,7 +32,7 @@ from .budgets import budget
 from .recipes import book_runs
 
 # The modules whose code runs when a cached model is trained (and decides the result).
-GAN_MODULES = ("train", "models", "losses", "ema", "history", "augment", "conditional", "data", "runtime")
+GAN_MODULES = ("train", "models", "spectral_norm", "losses", "ema", "history", "augment", "conditional", "data", "runtime")
 CLASSIFIER_MODULES = ("classifier", "data")
 
 
