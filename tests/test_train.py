@@ -82,8 +82,8 @@ REFERENCE_RECIPES = {"plain": {}, "tuned": {"d_spectral_norm": True}, "dcgan": {
 # The old trainer normalised D with torch's own spectral_norm; gan_lib.spectral_norm has the same forward pass but
 # its own backward pass (Eq. (ch4-sn-grad) by hand, tests/test_spectral_norm.py), so "tuned" is rerun with torch's
 # put back: what is compared is the loop. The fixture's "cmlp" entry no longer applies: after the refactor, chapter
-# 8's conditional discriminator became a projection discriminator (gan_lib.conditional, Miyato and Koyama 2018), a different network. The conditional path
-# of the loop is tested in tests/test_conditional.py.
+# 8's conditional discriminator became a projection discriminator (gan_lib.conditional, Miyato and Koyama 2018), a
+# different network. The conditional path of the loop is tested in tests/test_conditional.py.
 
 
 def _cpu_model() -> str:
