@@ -4,8 +4,8 @@ Miyato et al. (2018) divide a weight matrix W by an estimate of its largest sing
 
     W_SN = W / sigma,   sigma = u^T W v,                                              Eq. (ch4-sn)
 
-where u and v are the left and right singular vectors as one power iteration per training step refines them
-(kept in buffers, outside the graph: the gradient treats them as constants). Then, for a loss L with
+where u and v estimate the left and right singular vectors, refined by one power iteration per training-mode
+forward call (kept in buffers, outside the graph: the gradient treats them as constants). Then, for a loss L with
 G = dL/dW_SN,
 
     dL/dW = (G - <G, W_SN> u v^T) / sigma,                                           Eq. (ch4-sn-grad)
@@ -13,8 +13,8 @@ G = dL/dW_SN,
 since d sigma / dW = u v^T. PyTorch's ``nn.utils.parametrizations.spectral_norm`` computes the same quantity by
 autograd through ``mv``, ``vdot`` and the division; :class:`SpectralNorm` keeps its power iteration, buffers and
 state-dict layout (it subclasses it) and replaces only the backward pass by Eq. (ch4-sn-grad): the forward values
-are the same to the bit, the gradients agree to float rounding (tests/test_spectral_norm.py), and a step costs less
-(``python benchmarks/train_throughput.py --step-costs`` times both).
+are the same to the bit, the gradients agree to float rounding (tests/test_spectral_norm.py), and a step of the
+book's recipe cost about a tenth less, noisily, on the 2-core CPU it was timed on (``benchmarks/spectral_norm_cost.py``).
 """
 from __future__ import annotations
 
