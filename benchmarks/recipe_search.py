@@ -15,7 +15,7 @@ reviewer could not fault it:
    ``CONFIRM_SEEDS`` (the seeds chapter 4 uses) and are scored against the 10,000 test images; the verdict is the
    paired t interval of ``gan_lib.stats``, with its chance of naming a winner by luck printed beside it.
 
-    python benchmarks/recipe_search.py                      # the CPU budget: about 35 minutes on two cores
+    python benchmarks/recipe_search.py                      # the CPU budget: 40 minutes on two idle cores, + confirmation
     python benchmarks/recipe_search.py --only 'sn,sn+ema 0.98'   # some candidates (plain is always there)
     GAN_BOOK_BUDGET=smoke python benchmarks/recipe_search.py --quick   # a smoke test of the script (seconds)
 
