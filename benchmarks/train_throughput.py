@@ -16,6 +16,10 @@
    chapters 5 and 6 train (the DCGAN, its resize-convolution generator, chapter 6's remedies and games), with
    more rounds, and writes them to ``--out`` (benchmarks/results/step_costs_cpu.json on the book's machine).
 
+``gan_lib.train.train`` keeps freed memory for reuse (``gan_lib.runtime.keep_freed_memory``), a setting of the whole
+process: the script turns it on first, so the textbook loop, timed in the same process, has it too and the ratio does
+not credit it to gan_lib (``benchmarks/freed_memory_cost.py`` measures what it saves).
+
 Trials of all variants are interleaved (A, B, C, ..., A, B, C, ...), each variant is
 warmed up first, and every ratio is the median of the per-round ratios: on a shared
 machine only ratios within one run mean anything. Run it on an otherwise idle machine:
@@ -46,7 +50,7 @@ from gan_lib.data import load_images, random_batch
 from gan_lib.losses import discriminator_loss, generator_loss
 from gan_lib.machinery import recipes
 from gan_lib.machinery.recipes import BOOK, BOOK_COST_RATIO, DCGAN, DCGAN_COST_RATIO, PLAIN
-from gan_lib.runtime import describe, pick_device
+from gan_lib.runtime import describe, keep_freed_memory, pick_device
 from gan_lib.train import Recipe, new_gan, train
 
 TARGET_SPEEDUP = 1.8          # gan_lib / textbook loop (num_workers=0), batch 64 (issue 13)
@@ -240,6 +244,7 @@ def main() -> None:
     args = parser.parse_args()
     default_repeats = 9 if args.step_costs else 5
     repeats, steps = (3, 15) if args.quick else (args.repeats or default_repeats, args.steps)
+    keep_freed_memory()  # for every variant alike (see the docstring)
     if args.step_costs:
         device = pick_device()
         images = load_images("fashion-mnist").images.to(device)

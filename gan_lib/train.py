@@ -32,7 +32,7 @@ from .ema import ema_decay, update_average
 from .history import HISTORY_KEYS, History, TrainingDiverged  # noqa: F401 (TrainingDiverged: re-exported)
 from .losses import (GAMES, GENERATOR_LOSS_KINDS, discriminator_game_loss, generator_game_loss, gradient_penalty,
                      r1_penalty)
-from .runtime import seed_everything
+from .runtime import keep_freed_memory, seed_everything
 
 Batch = tuple[torch.Tensor, ...]   # (images,) or (images, labels): what a network is called with
 
@@ -173,6 +173,7 @@ def train(gan: GAN, images: torch.Tensor, num_steps: int, labels: torch.Tensor |
     on a NaN or infinite loss, naming the step.
     """
     data = _training_batch(gan, images, labels)
+    keep_freed_memory()  # no page faults for the blocks each step frees and takes again (gan_lib.runtime)
     history = History(gan)
     start = time.perf_counter()
     try:
