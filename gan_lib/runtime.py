@@ -82,8 +82,8 @@ def keep_freed_memory() -> bool:
     costs a page fault per 4 KiB, each page zeroed by the kernel: about 2,000 faults per step of the book's recipe
     on two cores (none for the plain recipe's step, whose blocks glibc's own rules happen to keep), measured by
     ``benchmarks/freed_memory_cost.py``. Kept, they are reused at no cost; the price is that the process holds on to
-    its peak memory until it exits. ``GAN_BOOK_KEEP_FREED_MEMORY=0`` leaves
-    malloc alone. Returns whether the setting is in force (never off glibc: macOS, Windows, musl).
+    its peak memory until it exits. ``GAN_BOOK_KEEP_FREED_MEMORY=0`` leaves malloc alone. Returns whether the
+    setting is in force (never off glibc: macOS, Windows, musl).
     """
     if os.environ.get("GAN_BOOK_KEEP_FREED_MEMORY", "1").strip() == "0":
         return False
