@@ -66,6 +66,10 @@ CANDIDATES: dict[str, Recipe] = {
     "sn+ema 0.98, beta2=0.9": replace(SN, g_ema=0.98, beta2=0.9),
     "sn+ema 0.98, beta1=0, beta2=0.9": replace(SN, g_ema=0.98, beta1=0.0, beta2=0.9),
     "sn+ema 0.98, beta1=0, beta2=0.99": replace(SN, g_ema=0.98, beta1=0.0, beta2=0.99),
+    # Added on 2026-12-03: the winner's neighbours in learning rate and label smoothing (the same cost class).
+    "sn+ema 0.98, beta2=0.99, lr 4e-4": replace(SN, g_ema=0.98, beta2=0.99, g_lr=4e-4, d_lr=4e-4),
+    "sn+ema 0.98, beta2=0.99, ttur g2e-4 d4e-4": replace(SN, g_ema=0.98, beta2=0.99, d_lr=4e-4),
+    "sn+ema 0.98, beta2=0.99, smoothing 0.9": replace(SN, g_ema=0.98, beta2=0.99, real_target=0.9),
 }
 
 
