@@ -8,6 +8,7 @@ import torch
 
 from gan_lib import data, metrics
 from gan_lib.classifier import classifier_net
+from gan_lib.checkpoint import load_gan
 from gan_lib.cli import main
 from gan_lib.machinery import cache
 
@@ -170,3 +171,27 @@ def test_diagnose_errors_are_one_line(tmp_path, capsys):
     assert main(["diagnose", str(tmp_path / "classifier.pt")]) == 2
     err = capsys.readouterr().err
     assert "holds no training history" in err and err.count("\n") == 1
+
+
+def test_train_bf16_is_refused_in_one_line_where_not_native(tmp_path, monkeypatch, capsys):
+    from gan_lib import runtime
+    monkeypatch.setattr(runtime, "native_bf16", lambda device: False)
+    monkeypatch.setenv("GAN_BOOK_DEVICE", "cpu")
+    assert main(["train", "--bf16", "--steps", "3", "--out", str(tmp_path / "g.pt"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "without --bf16" in err
+    assert not (tmp_path / "g.pt").exists()
+
+
+@needs_fashion
+def test_train_bf16_trains_and_writes_a_checkpoint(tmp_path, monkeypatch, capsys):
+    from gan_lib import runtime
+    monkeypatch.setattr(runtime, "native_bf16", lambda device: True)   # emulated where not native: slow, not wrong
+    monkeypatch.setenv("GAN_BOOK_DEVICE", "cpu")
+    ckpt = tmp_path / "g.pt"
+    assert main(["train", "--bf16", "--steps", "30", "--batch-size", "16", "--out", str(ckpt), "--quiet"]) == 0
+    assert "30 steps (--steps, bf16)" in capsys.readouterr().out
+    gan = load_gan(ckpt)
+    assert gan.step == 30
+    assert all(p.dtype == torch.float32 for p in gan.generator.parameters())   # autocast keeps fp32 master weights
+    assert torch.isfinite(gan.sample(8, seed=0)).all()
