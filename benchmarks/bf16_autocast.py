@@ -5,7 +5,7 @@ Why this is not the book's default: bf16 matrix multiplies are fast only on CPUs
 AVX2). The book's cached runs must be the same on every reader's machine, so they stay fp32; this script tells a
 reader with such a CPU what they gain.
 
-1. Whether this CPU has native bf16 (:func:`gan_lib.runtime.native_bf16`); without it, only the timing runs.
+1. Whether this CPU has native bf16 (:func:`gan_lib.precision.native_bf16`); without it, only the timing runs.
    ``ONEDNN_MAX_CPU_ISA=AVX2`` limits oneDNN as on a CPU without AVX512 or bf16, to time that case.
 2. Seconds per step of the plain and the book's recipe (``gan_lib.machinery.recipes``), fp32 against
    ``torch.autocast("cpu", dtype=torch.bfloat16)``, the four variants timed in turn (A, B, C, D, A, B, ...) after a
@@ -30,14 +30,15 @@ import torch
 from gan_lib import metrics, stats
 from gan_lib.data import load_images
 from gan_lib.machinery import budgets, cache, recipes
-from gan_lib.runtime import describe, native_bf16, seed_everything
+from gan_lib.precision import native_bf16
+from gan_lib.runtime import describe, seed_everything
 from gan_lib.train import GAN, Recipe, new_gan, train, train_recipe
 
 DEVICE = torch.device("cpu")
 
 
 def autocast(enabled: bool) -> contextlib.AbstractContextManager:
-    """:func:`gan_lib.runtime.bf16_autocast` (its weight cache off: see there why) without its refusal where bf16 is
+    """:func:`gan_lib.precision.bf16_autocast` (its weight cache off: see there why) without its refusal where bf16 is
     not native, so that such a CPU can be timed too; or nothing."""
     return torch.autocast("cpu", dtype=torch.bfloat16, cache_enabled=False) if enabled else contextlib.nullcontext()
 

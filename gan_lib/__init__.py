@@ -28,6 +28,7 @@ The concepts: what the book teaches, one idea per module, named for it.
 * ``diagnose``    - is my GAN broken? Findings from a run's curves in plain words, and a recorder for your loop (chapter 9).
 * ``bug_zoo``     - the bugs people really make, each the correct loop with one line changed (chapter 9).
 * ``runtime``     - the device and the seeds, so every chapter runs anywhere and repeats exactly.
+* ``precision``   - bf16 autocast for the command line's ``--bf16``, only where bf16 is native (the book stays fp32).
 * ``cli``         - ``python -m gan_lib ...``: data, train, sample, evaluate, diagnose, cache, assignments. It sits
   on top of both rooms.
 

@@ -29,7 +29,8 @@ import torch
 from . import data
 from .checkpoint import CheckpointError, load_gan, save_gan
 from .models import CONDITIONAL_MODELS, MODELS
-from .runtime import bf16_autocast, describe, pick_device
+from .precision import bf16_autocast
+from .runtime import describe, pick_device
 from .train import Recipe, TrainingDiverged, new_gan, train
 
 

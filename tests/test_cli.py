@@ -174,8 +174,8 @@ def test_diagnose_errors_are_one_line(tmp_path, capsys):
 
 
 def test_train_bf16_is_refused_in_one_line_where_not_native(tmp_path, monkeypatch, capsys):
-    from gan_lib import runtime
-    monkeypatch.setattr(runtime, "native_bf16", lambda device: False)
+    from gan_lib import precision
+    monkeypatch.setattr(precision, "native_bf16", lambda device: False)
     monkeypatch.setenv("GAN_BOOK_DEVICE", "cpu")
     assert main(["train", "--bf16", "--steps", "3", "--out", str(tmp_path / "g.pt"), "--quiet"]) == 2
     err = capsys.readouterr().err
@@ -185,8 +185,8 @@ def test_train_bf16_is_refused_in_one_line_where_not_native(tmp_path, monkeypatc
 
 @needs_fashion
 def test_train_bf16_trains_and_writes_a_checkpoint(tmp_path, monkeypatch, capsys):
-    from gan_lib import runtime
-    monkeypatch.setattr(runtime, "native_bf16", lambda device: True)   # emulated where not native: slow, not wrong
+    from gan_lib import precision
+    monkeypatch.setattr(precision, "native_bf16", lambda device: True)   # emulated where not native: slow, not wrong
     monkeypatch.setenv("GAN_BOOK_DEVICE", "cpu")
     ckpt = tmp_path / "g.pt"
     assert main(["train", "--bf16", "--steps", "30", "--batch-size", "16", "--out", str(ckpt), "--quiet"]) == 0
