@@ -6,7 +6,7 @@ AVX2). The book's cached runs must be the same on every reader's machine, so the
 reader with such a CPU what they gain.
 
 1. Whether this CPU has native bf16 (:func:`gan_lib.precision.native_bf16`); without it, only the timing runs.
-   ``ONEDNN_MAX_CPU_ISA=AVX2`` limits oneDNN as on a CPU without AVX512 or bf16, to time that case.
+   ``ONEDNN_MAX_CPU_ISA=AVX2`` limits oneDNN (not the rest of torch) to AVX2, to time that case.
 2. Seconds per step of the plain and the book's recipe (``gan_lib.machinery.recipes``), fp32 against
    ``torch.autocast("cpu", dtype=torch.bfloat16)``, the four variants timed in turn (A, B, C, D, A, B, ...) after a
    warm-up; every ratio is the median of the per-round ratios.
@@ -15,7 +15,7 @@ reader with such a CPU what they gain.
    the speed-up measured in 2 (does it help?). The FD is chapter 4's: 10,000 samples of seed 123 against the test
    images, with the cached classifier; the comparison is :func:`gan_lib.stats.paired`, by seed.
 
-    python benchmarks/bf16_autocast.py            # about 10 minutes on 2 CPU cores, on an idle machine
+    python benchmarks/bf16_autocast.py            # about 8 minutes on 2 CPU cores, on an idle machine
     python benchmarks/bf16_autocast.py --quick    # a smoke test: timing only, a few steps
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ import torch
 from gan_lib import metrics, stats
 from gan_lib.data import load_images
 from gan_lib.machinery import budgets, cache, recipes
-from gan_lib.precision import native_bf16
+from gan_lib.precision import autocast_without_cache, native_bf16
 from gan_lib.runtime import describe, seed_everything
 from gan_lib.train import GAN, Recipe, new_gan, train, train_recipe
 
@@ -38,12 +38,13 @@ DEVICE = torch.device("cpu")
 
 
 def autocast(enabled: bool) -> contextlib.AbstractContextManager:
-    """:func:`gan_lib.precision.bf16_autocast` (its weight cache off: see there why) without its refusal where bf16 is
-    not native, so that such a CPU can be timed too; or nothing."""
-    return torch.autocast("cpu", dtype=torch.bfloat16, cache_enabled=False) if enabled else contextlib.nullcontext()
+    """What ``--bf16`` runs (:func:`gan_lib.precision.autocast_without_cache`), unchecked, so that a CPU without
+    native bf16 can be timed too; or nothing."""
+    return autocast_without_cache(DEVICE) if enabled else contextlib.nullcontext()
 
 
-def seconds_per_step(variants: list[tuple[Recipe, bool]], images: torch.Tensor, steps: int, rounds: int) -> list[list[float]]:
+def seconds_per_step(variants: list[tuple[Recipe, bool]], images: torch.Tensor, steps: int,
+                     rounds: int) -> list[list[float]]:
     """Seconds per step of each (recipe, bf16) variant in every round, timed in turn after a warm-up."""
     gans = [new_gan(recipe, seed=0, device=DEVICE) for recipe, _ in variants]
     for gan, (_, bf16) in zip(gans, variants):
@@ -60,6 +61,7 @@ def seconds_per_step(variants: list[tuple[Recipe, bool]], images: torch.Tensor, 
 
 
 def median_ratio(times: list[float], baseline: list[float]) -> float:
+    """The median over rounds of times[i] / baseline[i]."""
     return statistics.median(a / b for a, b in zip(times, baseline))
 
 
@@ -106,13 +108,15 @@ def main() -> None:
     fp32 = [fd(cache.trained_gan(recipes.BOOK, s, book_steps, DEVICE)) for s in seeds]
     print(f"\nthe book's recipe, seeds {seeds}, FD against the {b.fd_samples} test images:")
     print(f"  fp32, {book_steps} steps (chapter 4's cached runs): " + "  ".join(f"{x:.1f}" for x in fp32))
-    same, more = [], []
+    same, more, seconds = [], [], []
     for s in seeds:
         same.append(fd(trained_bf16(recipes.BOOK, s, book_steps)))
-        more.append(fd(trained_bf16(recipes.BOOK, s, fast_steps)))
+        gan = trained_bf16(recipes.BOOK, s, fast_steps)
+        more.append(fd(gan))
+        seconds.append(gan.seconds)
     print(f"  bf16, {book_steps} steps (the same steps):       " + "  ".join(f"{x:.1f}" for x in same))
-    print(f"  bf16, {fast_steps} steps (the fp32 runs' seconds at the speed-up above): "
-          + "  ".join(f"{x:.1f}" for x in more))
+    print(f"  bf16, {fast_steps} steps (the fp32 runs' seconds, from the interleaved speed-up above; these runs took "
+          + ", ".join(f"{x:.0f}" for x in seconds) + " s): " + "  ".join(f"{x:.1f}" for x in more))
     print("\n(a) does bf16 hurt at the same steps?")
     print(stats.paired(same, fp32, seeds=seeds, names=("bf16", "fp32")))
     print("(b) does it help in the same seconds?")

@@ -87,7 +87,7 @@ def cmd_train(args) -> int:
     save_gan(gan, args.out)
     seconds = gan.seconds - seconds_before
     h = gan.history
-    print(f"trained {num_steps} steps (now at step {gan.step}) in {seconds:.1f} s, "
+    print(f"trained {num_steps} steps{' in bf16' if args.bf16 else ''} (now at step {gan.step}) in {seconds:.1f} s, "
           f"{num_steps * gan.recipe.batch_size * gan.recipe.d_steps / seconds:.0f} real images/s; "
           f"final losses: D {h['d_loss'][-1]:.3f}, G {h['g_loss'][-1]:.3f}; "
           f"mean D(x) {h['d_real'][-1]:.3f}, D(G(z)) {h['d_fake_after'][-1]:.3f}")
@@ -260,8 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--d-steps", type=int, default=None, help="discriminator steps per generator step (k)")
     t.add_argument("--real-target", type=float, default=None, help="< 1 for one-sided label smoothing")
     t.add_argument("--d-dropout", type=float, default=None, help="dropout in the discriminator")
-    t.add_argument("--bf16", action="store_true", help="bfloat16 autocast: faster on a CPU with AVX512-BF16 or AMX "
-                   "(1.6x measured, benchmarks/bf16_autocast.py); refused where bf16 is not native")
+    t.add_argument("--bf16", action="store_true", help="bfloat16 autocast, refused where bf16 is not native (1.6x "
+                   "measured on AVX512-BF16, benchmarks/bf16_autocast.py); checkpoints do not record it")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--resume", default=None, help="continue this checkpoint (its recipe and seed are kept)")
     t.add_argument("--out", default="gan.pt", help="checkpoint to write (atomically)")

@@ -188,10 +188,18 @@ def test_train_bf16_trains_and_writes_a_checkpoint(tmp_path, monkeypatch, capsys
     from gan_lib import precision
     monkeypatch.setattr(precision, "native_bf16", lambda device: True)   # emulated where not native: slow, not wrong
     monkeypatch.setenv("GAN_BOOK_DEVICE", "cpu")
+    import gan_lib.cli as cli
+    seen, real_train = [], cli.train
+
+    def recording_train(*args, **kwargs):
+        seen.append((torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu")))
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "train", recording_train)
     ckpt = tmp_path / "g.pt"
     assert main(["train", "--bf16", "--steps", "30", "--batch-size", "16", "--out", str(ckpt), "--quiet"]) == 0
-    assert "30 steps (--steps, bf16)" in capsys.readouterr().out
+    assert seen == [(True, torch.bfloat16)] * 3 and not torch.is_autocast_enabled("cpu")
+    assert "trained 30 steps in bf16" in capsys.readouterr().out
     gan = load_gan(ckpt)
     assert gan.step == 30
-    assert all(p.dtype == torch.float32 for p in gan.generator.parameters())   # autocast keeps fp32 master weights
     assert torch.isfinite(gan.sample(8, seed=0)).all()

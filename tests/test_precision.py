@@ -15,12 +15,28 @@ def test_bf16_autocast_is_refused_where_bf16_is_not_native(monkeypatch):
         precision.bf16_autocast("cpu")
 
 
-def test_native_bf16_follows_onednn_isa_limit():
-    """oneDNN's check is what the refusal rests on: hiding the CPU's bf16 instructions must turn it off."""
-    code = "import torch; from gan_lib.precision import native_bf16; print(native_bf16('cpu'))"
-    env = {**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX2"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+def _native_in_a_fresh_process(**env: str) -> bool:
+    code = "from gan_lib.precision import native_bf16; print(native_bf16('cpu'))"
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True,
+                         check=True)
+    return out.stdout.strip() == "True"
+
+
+@pytest.mark.skipif(not torch.cpu._is_avx512_bf16_supported(), reason="this CPU has no AVX512-BF16 instructions")
+def test_native_bf16_on_this_cpu_and_under_an_avx2_limit():
+    """True on a CPU with AVX512-BF16; False once oneDNN is limited to AVX2 (its own check then says no)."""
+    assert _native_in_a_fresh_process()
+    assert not _native_in_a_fresh_process(ONEDNN_MAX_CPU_ISA="AVX2")
+
+
+def test_native_bf16_needs_the_instructions_not_only_avx512(monkeypatch):
+    """oneDNN's check alone says yes on any AVX512 CPU (Skylake, Cascade Lake): the instructions must be there too."""
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert not precision.native_bf16("cpu")
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert precision.native_bf16("cpu")
 
 
 def test_bf16_autocast_runs_bf16_with_the_current_weights(monkeypatch):
